@@ -1,0 +1,330 @@
+//! Opening a NIfTI/ANALYZE image on disk: finding its files, reading its
+//! header, and reading all or part of its voxels.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use crate::buffer::VoxelBuffer;
+use crate::dtype::{swap_in_place, DataType, Endian};
+use crate::error::{Error, Result};
+use crate::gz::{self, GzStream, Inflated};
+use crate::header::NiftiHeader;
+use crate::region::{self, flip_axis, Region, Rows};
+use crate::scale;
+
+/// Largest extension block read with a header (extensions beyond this are refused).
+const MAX_EXTENSION_BYTES: u64 = 1 << 28;
+/// First read of a header: enough for the fixed header and typical extensions.
+const FIRST_READ: usize = 4096;
+
+/// Voxels read from a file: native byte order, Fortran order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NiftiArray {
+    /// The voxel bytes.
+    pub data: VoxelBuffer,
+    /// Element type of `data`.
+    pub dtype: DataType,
+    /// Shape, Fortran order.
+    pub shape: Vec<usize>,
+}
+
+/// The files an image lives in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImagePaths {
+    /// Where the header is.
+    pub header: PathBuf,
+    /// Where the voxels are (the same file for `.nii`).
+    pub data: PathBuf,
+    /// True for `.hdr`/`.img` pairs.
+    pub pair: bool,
+}
+
+impl ImagePaths {
+    /// Work out header and data files from any one of them.
+    pub fn resolve(path: &Path) -> ImagePaths {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let lower = name.to_ascii_lowercase();
+        let (stem_len, gz) = match lower.strip_suffix(".gz") {
+            Some(s) => (s.len(), true),
+            None => (lower.len(), false),
+        };
+        let base = &lower[..stem_len];
+        let swap = |ext_len: usize, new_ext: &str| {
+            let upper = name[stem_len - ext_len..stem_len].chars().all(|c| !c.is_ascii_lowercase());
+            let ext = if upper { new_ext.to_ascii_uppercase() } else { new_ext.to_string() };
+            let mut s = name[..stem_len - ext_len].to_string();
+            s.push_str(&ext);
+            s.push_str(&name[stem_len..]);
+            path.with_file_name(s)
+        };
+        if base.ends_with(".hdr") {
+            ImagePaths { header: path.to_path_buf(), data: swap(4, ".img"), pair: true }
+        } else if base.ends_with(".img") {
+            ImagePaths { header: swap(4, ".hdr"), data: path.to_path_buf(), pair: true }
+        } else {
+            let _ = gz;
+            ImagePaths { header: path.to_path_buf(), data: path.to_path_buf(), pair: false }
+        }
+    }
+}
+
+/// An image on disk whose header has been read.
+#[derive(Debug, Clone)]
+pub struct NiftiFile {
+    paths: ImagePaths,
+    header: NiftiHeader,
+}
+
+fn open(path: &Path) -> Result<File> {
+    let file = File::open(path)?;
+    if file.metadata()?.is_dir() {
+        return Err(Error::Io(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "is a directory, not an image file",
+        )));
+    }
+    Ok(file)
+}
+
+fn read_at_most(file: &File, offset: u64, len: usize) -> Result<Vec<u8>> {
+    let mut buf = vec![0u8; len];
+    let mut filled = 0;
+    while filled < len {
+        match file.read_at(&mut buf[filled..], offset + filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    buf.truncate(filled);
+    Ok(buf)
+}
+
+fn is_gzip_file(file: &File) -> Result<bool> {
+    Ok(gz::is_gzip(&read_at_most(file, 0, 2)?))
+}
+
+fn read_header_from(path: &Path, pair: bool) -> Result<NiftiHeader> {
+    let file = open(path)?;
+    let first = if is_gzip_file(&file)? {
+        let mut stream = GzStream::new(&file);
+        let mut buf = vec![0u8; FIRST_READ];
+        let n = stream.read_up_to(&mut buf)?;
+        buf.truncate(n);
+        let mut h = NiftiHeader::parse(&buf, pair)?;
+        let want = extension_end(&h, pair, u64::MAX)?;
+        if want > buf.len() as u64 {
+            buf.resize(want as usize, 0);
+            let got = n + stream.read_up_to(&mut buf[n..])?;
+            buf.truncate(got);
+        }
+        let hs = h.format().header_size();
+        h.parse_extensions(&buf[hs.min(buf.len())..buf.len().min(want as usize)])?;
+        return Ok(h);
+    } else {
+        read_at_most(&file, 0, FIRST_READ)?
+    };
+    let mut h = NiftiHeader::parse(&first, pair)?;
+    let file_len = file.metadata()?.len();
+    let want = extension_end(&h, pair, file_len)?;
+    let hs = h.format().header_size();
+    let tail = if want as usize <= first.len() {
+        first[hs.min(first.len())..want as usize].to_vec()
+    } else {
+        read_at_most(&file, hs as u64, want as usize - hs)?
+    };
+    h.parse_extensions(&tail)?;
+    Ok(h)
+}
+
+/// Where the extension block ends: `vox_offset` for single files, the end of a `.hdr`.
+fn extension_end(h: &NiftiHeader, pair: bool, file_len: u64) -> Result<u64> {
+    let hs = h.format().header_size() as u64;
+    let end = if pair || !h.is_single_file() { file_len } else { h.vox_offset().min(file_len) };
+    let end = end.max(hs);
+    if end - hs > MAX_EXTENSION_BYTES && !pair {
+        return Err(Error::header(
+            "vox_offset",
+            format!("{} leaves more than {MAX_EXTENSION_BYTES} bytes of extensions", h.vox_offset()),
+        ));
+    }
+    Ok(end.min(hs + MAX_EXTENSION_BYTES))
+}
+
+impl NiftiFile {
+    /// Open an image from any of its files and read its header.
+    pub fn open(path: impl AsRef<Path>) -> Result<NiftiFile> {
+        let path = path.as_ref();
+        let run = || {
+            let paths = ImagePaths::resolve(path);
+            let header = read_header_from(&paths.header, paths.pair)?;
+            if !paths.pair && !header.is_single_file() {
+                return Err(Error::BadMagic {
+                    found: "ni1/ni2 (header of a .hdr/.img pair)".into(),
+                    expected: "a single-file magic (n+1/n+2) in a .nii file",
+                });
+            }
+            Ok(NiftiFile { paths, header })
+        };
+        run().map_err(|e: Error| e.in_file(path))
+    }
+
+    /// The parsed header.
+    pub fn header(&self) -> &NiftiHeader {
+        &self.header
+    }
+
+    /// The files behind this image.
+    pub fn paths(&self) -> &ImagePaths {
+        &self.paths
+    }
+
+    /// Read voxels as stored (no scaling), in native byte order. `region` of
+    /// `None` reads everything.
+    pub fn read_raw(&self, region: Option<&Region>) -> Result<NiftiArray> {
+        self.read_raw_inner(region).map_err(|e| e.in_file(&self.paths.data))
+    }
+
+    /// Read voxels with `scl_slope`/`scl_inter` applied as nibabel does.
+    pub fn read(&self, region: Option<&Region>) -> Result<NiftiArray> {
+        let raw = self.read_raw(region)?;
+        match self.header.scaling().map_err(|e| e.in_file(&self.paths.header))? {
+            None => Ok(raw),
+            Some((slope, inter)) => {
+                let (data, dtype) = scale::apply(&raw.data, raw.dtype, slope, inter);
+                Ok(NiftiArray { data, dtype, shape: raw.shape })
+            }
+        }
+    }
+
+    fn read_raw_inner(&self, region: Option<&Region>) -> Result<NiftiArray> {
+        let h = &self.header;
+        let shape = h.shape().to_vec();
+        let dtype = h.datatype();
+        let elem = dtype.size();
+        let full = Region::full(&shape);
+        let region = region.unwrap_or(&full);
+        region.validate(&shape)?;
+        let (positive, flips) = region.with_positive_steps();
+        let out_shape = region.shape();
+        let file = open(&self.paths.data)?;
+        let gzipped = is_gzip_file(&file)?;
+        let whole = region == &full;
+        let mut data = match (gzipped, whole) {
+            (false, true) => self.read_plain_full(&file)?,
+            (false, false) => self.read_plain_region(&file, &positive)?,
+            (true, true) => self.read_gz_full(&file)?,
+            (true, false) => self.read_gz_region(&file, &positive)?,
+        };
+        if h.endian() != Endian::NATIVE {
+            swap_in_place(data.bytes_mut(), dtype.swap_unit());
+        }
+        for axis in flips {
+            flip_axis(data.bytes_mut(), &out_shape, elem, axis);
+        }
+        Ok(NiftiArray { data, dtype, shape: out_shape })
+    }
+
+    fn check_len(&self, file_len: u64) -> Result<()> {
+        let need = self.header.vox_offset() + self.header.data_bytes() as u64;
+        if file_len < need {
+            return Err(Error::TruncatedFile {
+                what: "voxel data",
+                expected: need,
+                got: file_len,
+            });
+        }
+        Ok(())
+    }
+
+    fn read_plain_full(&self, file: &File) -> Result<VoxelBuffer> {
+        self.check_len(file.metadata()?.len())?;
+        let mut buf = VoxelBuffer::zeroed(self.header.data_bytes());
+        file.read_exact_at(buf.bytes_mut(), self.header.vox_offset())?;
+        Ok(buf)
+    }
+
+    fn read_plain_region(&self, file: &File, region: &Region) -> Result<VoxelBuffer> {
+        let len = file.metadata()?.len();
+        self.check_len(len)?;
+        if region.num_elements() == 0 {
+            return Ok(VoxelBuffer::zeroed(0));
+        }
+        // SAFETY: the map is read-only and private to this call. Its length was
+        // checked against the header just above; a file truncated by another
+        // process while mapped can still fault, which read-only mapping of a
+        // shared file cannot rule out (see DESIGN.md, issue 8).
+        let map = unsafe { memmap2::Mmap::map(file)? };
+        let start = self.header.vox_offset() as usize;
+        let data = map.get(start..start + self.header.data_bytes()).ok_or(Error::TruncatedFile {
+            what: "voxel data",
+            expected: (start + self.header.data_bytes()) as u64,
+            got: map.len() as u64,
+        })?;
+        region::extract(data, self.header.shape(), self.header.datatype().size(), region)
+    }
+
+    fn read_gz_full(&self, file: &File) -> Result<VoxelBuffer> {
+        let h = &self.header;
+        let compressed = {
+            let len = file.metadata()?.len();
+            let mut v = vec![0u8; len as usize];
+            file.read_exact_at(&mut v, 0)?;
+            v
+        };
+        let prefix = h.vox_offset() as usize;
+        let mut buf = VoxelBuffer::with_prefix(prefix, h.data_bytes());
+        match gz::inflate_members(&compressed, buf.all_bytes_mut()) {
+            Ok(Inflated::Complete(n)) if n == prefix + h.data_bytes() => Ok(buf),
+            Ok(Inflated::Complete(n)) => Err(Error::TruncatedFile {
+                what: "voxel data (decompressed)",
+                expected: (prefix + h.data_bytes()) as u64,
+                got: n as u64,
+            }),
+            // More data than the header describes, or damage: the streaming
+            // reader stops at what is needed and names the exact problem.
+            Ok(Inflated::Overflow) | Err(_) => {
+                drop(buf);
+                self.read_gz_region(file, &Region::full(h.shape()))
+            }
+        }
+    }
+
+    fn read_gz_region(&self, file: &File, region: &Region) -> Result<VoxelBuffer> {
+        let h = &self.header;
+        let elem = h.datatype().size();
+        let mut out = VoxelBuffer::zeroed(region.num_elements() * elem);
+        if out.is_empty() {
+            return Ok(out);
+        }
+        let mut stream = GzStream::new(file);
+        let base = h.vox_offset();
+        let (span, row_bytes) = region::row_extent(region, elem);
+        let step = region.0[0].step as usize;
+        let mut row = vec![0u8; if step == 1 { 0 } else { span }];
+        let dst = out.bytes_mut();
+        for (i, off) in Rows::new(region, h.shape(), elem).enumerate() {
+            stream.skip_to(base + off, "voxel data (decompressed)")?;
+            let target = &mut dst[i * row_bytes..(i + 1) * row_bytes];
+            if step == 1 {
+                stream.read_exact(target, "voxel data (decompressed)")?;
+            } else {
+                stream.read_exact(&mut row, "voxel data (decompressed)")?;
+                region::gather_row(&row, target, step, elem);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Read just the header of an image.
+pub fn read_header(path: impl AsRef<Path>) -> Result<NiftiHeader> {
+    Ok(NiftiFile::open(path)?.header)
+}
+
+/// Read an image's voxels (scaled as nibabel does), all of them or a region.
+pub fn read(path: impl AsRef<Path>, region: Option<&Region>) -> Result<NiftiArray> {
+    NiftiFile::open(path)?.read(region)
+}

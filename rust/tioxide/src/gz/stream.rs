@@ -1,0 +1,127 @@
+//! Streaming gzip reader: inflate only as far as the caller reads.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+use flate2::bufread::MultiGzDecoder;
+
+use crate::error::{Error, Result};
+
+/// Counts compressed bytes consumed, to report where a stream went bad.
+struct Counting<R> {
+    inner: R,
+    consumed: u64,
+}
+
+impl<R: BufRead> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.consumed += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counting<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.consumed += amt as u64;
+        self.inner.consume(amt);
+    }
+}
+
+/// A decompressed view of a gzip stream, read front to back.
+pub struct GzStream<R: Read> {
+    dec: MultiGzDecoder<Counting<BufReader<R>>>,
+    position: u64,
+    scratch: Vec<u8>,
+}
+
+impl<R: Read> GzStream<R> {
+    /// Wrap a compressed byte source.
+    pub fn new(inner: R) -> GzStream<R> {
+        let buffered = BufReader::with_capacity(1 << 17, inner);
+        GzStream {
+            dec: MultiGzDecoder::new(Counting { inner: buffered, consumed: 0 }),
+            position: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Decompressed bytes read so far.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    fn fail(&self, e: io::Error, what: &'static str, wanted: u64) -> Error {
+        let offset = self.dec.get_ref().consumed;
+        match e.kind() {
+            io::ErrorKind::UnexpectedEof => Error::TruncatedFile {
+                what,
+                expected: wanted,
+                got: self.position,
+            },
+            io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => Error::gzip(offset, e.to_string()),
+            _ => Error::Io(e),
+        }
+    }
+
+    /// Read as much as possible into `buf` (less only at the end of the stream).
+    pub fn read_up_to(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let mut filled = 0;
+        while filled < buf.len() {
+            match self.dec.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => {
+                    filled += n;
+                    self.position += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let wanted = self.position + (buf.len() - filled) as u64;
+                    return Err(self.fail(e, "gzip stream", wanted));
+                }
+            }
+        }
+        Ok(filled)
+    }
+
+    /// Fill `buf` exactly; a short stream is a [`Error::TruncatedFile`] about `what`.
+    pub fn read_exact(&mut self, buf: &mut [u8], what: &'static str) -> Result<()> {
+        let start = self.position;
+        let n = self.read_up_to(buf)?;
+        if n < buf.len() {
+            return Err(Error::TruncatedFile {
+                what,
+                expected: start + buf.len() as u64,
+                got: start + n as u64,
+            });
+        }
+        Ok(())
+    }
+
+    /// Decompress and drop bytes until `position() == target`.
+    pub fn skip_to(&mut self, target: u64, what: &'static str) -> Result<()> {
+        if self.scratch.is_empty() {
+            self.scratch = vec![0u8; 1 << 16];
+        }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let result = (|| {
+            while self.position < target {
+                let n = ((target - self.position) as usize).min(scratch.len());
+                let start = self.position;
+                let got = self.read_up_to(&mut scratch[..n])?;
+                if got < n {
+                    return Err(Error::TruncatedFile {
+                        what,
+                        expected: target,
+                        got: start + got as u64,
+                    });
+                }
+            }
+            Ok(())
+        })();
+        self.scratch = scratch;
+        result
+    }
+}

@@ -1,0 +1,46 @@
+//! # tioxide
+//!
+//! A fast, correct reader and writer for NIfTI-1, NIfTI-2 and ANALYZE 7.5
+//! images (`.nii`, `.nii.gz`, `.hdr`/`.img` and their gzips), with values,
+//! headers and affines that equal nibabel's.
+//!
+//! - Headers are parsed from a single small read (a few hundred inflated
+//!   bytes for `.nii.gz`).
+//! - Regions (per-axis start/step/count, negative steps included) are copied
+//!   from a memory map touching only the bytes they need, or inflated from a
+//!   `.nii.gz` only up to their last byte.
+//! - Whole `.nii.gz` files inflate with libdeflate; CRC32 and ISIZE are checked.
+//! - No file content can make the crate panic: every size is checked first.
+//!
+//! ```no_run
+//! use tioxide::{NiftiFile, Region, AxisRange};
+//!
+//! let img = NiftiFile::open("brain.nii.gz")?;
+//! println!("{:?} {:?}", img.header().shape(), img.header().datatype());
+//! let patch = Region(vec![AxisRange::span(10, 42), AxisRange::span(10, 42), AxisRange::span(5, 37)]);
+//! let voxels = img.read(Some(&patch))?;
+//! assert_eq!(voxels.shape, vec![32, 32, 32]);
+//! # Ok::<(), tioxide::Error>(())
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod affine;
+pub mod buffer;
+pub mod dtype;
+pub mod error;
+pub mod file;
+pub mod gz;
+pub mod header;
+pub mod layout;
+pub mod region;
+pub mod scale;
+pub mod writer;
+
+pub use buffer::VoxelBuffer;
+pub use dtype::{DataType, Endian};
+pub use error::{Error, Result};
+pub use file::{read, read_header, ImagePaths, NiftiArray, NiftiFile};
+pub use header::{Extension, FieldValue, Format, NiftiHeader};
+pub use region::{AxisRange, Region};
+pub use writer::{write, WriteOptions};

@@ -1,0 +1,272 @@
+//! Strided regions: per-axis start/step/count, and copying them out of a
+//! Fortran-ordered byte source.
+
+use crate::buffer::VoxelBuffer;
+use crate::error::{Error, Result};
+
+/// One axis of a region: `count` indices `start, start + step, ...`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AxisRange {
+    /// First index.
+    pub start: usize,
+    /// Distance between consecutive indices (may be negative, never 0).
+    pub step: isize,
+    /// Number of indices.
+    pub count: usize,
+}
+
+impl AxisRange {
+    /// The whole axis of length `n`.
+    pub fn full(n: usize) -> AxisRange {
+        AxisRange { start: 0, step: 1, count: n }
+    }
+
+    /// `start..stop` with step 1 (`stop` clamped below by `start`).
+    pub fn span(start: usize, stop: usize) -> AxisRange {
+        AxisRange { start, step: 1, count: stop.saturating_sub(start) }
+    }
+
+    fn last(&self) -> i128 {
+        self.start as i128 + self.step as i128 * (self.count as i128 - 1)
+    }
+}
+
+/// A region of an N-d image, one [`AxisRange`] per axis in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region(pub Vec<AxisRange>);
+
+impl Region {
+    /// The whole image.
+    pub fn full(shape: &[usize]) -> Region {
+        Region(shape.iter().map(|&n| AxisRange::full(n)).collect())
+    }
+
+    /// Shape of the region.
+    pub fn shape(&self) -> Vec<usize> {
+        self.0.iter().map(|a| a.count).collect()
+    }
+
+    /// Number of elements.
+    pub fn num_elements(&self) -> usize {
+        self.0.iter().map(|a| a.count).product()
+    }
+
+    /// Check the region fits an image of `shape`.
+    pub fn validate(&self, shape: &[usize]) -> Result<()> {
+        if self.0.len() != shape.len() {
+            return Err(Error::InvalidRegion(format!(
+                "region has {} axes but the image has {} (shape {shape:?})",
+                self.0.len(),
+                shape.len()
+            )));
+        }
+        for (axis, (r, &n)) in self.0.iter().zip(shape).enumerate() {
+            if r.step == 0 {
+                return Err(Error::InvalidRegion(format!("axis {axis}: step must not be zero")));
+            }
+            if r.count == 0 {
+                continue;
+            }
+            let last = r.last();
+            if r.start >= n || last < 0 || last >= n as i128 {
+                return Err(Error::InvalidRegion(format!(
+                    "axis {axis}: indices {}..={last} (step {}) fall outside 0..{n}",
+                    r.start, r.step
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The same set of indices with every step positive, and the axes whose
+    /// order must be reversed afterwards.
+    pub fn with_positive_steps(&self) -> (Region, Vec<usize>) {
+        let mut flips = Vec::new();
+        let axes = self
+            .0
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                if r.step < 0 && r.count > 0 {
+                    if r.count > 1 {
+                        flips.push(i);
+                    }
+                    AxisRange { start: r.last() as usize, step: -r.step, count: r.count }
+                } else {
+                    *r
+                }
+            })
+            .collect();
+        (Region(axes), flips)
+    }
+}
+
+/// The rows of a positive-step region, in file order: for each, the byte
+/// offset (relative to the first voxel) of its first element.
+pub struct Rows<'a> {
+    region: &'a Region,
+    strides: Vec<u64>,
+    idx: Vec<usize>,
+    done: bool,
+}
+
+impl<'a> Rows<'a> {
+    /// Iterate the rows of `region` (positive steps) in an image of `shape`.
+    pub fn new(region: &'a Region, shape: &[usize], elem: usize) -> Rows<'a> {
+        let mut strides = Vec::with_capacity(shape.len());
+        let mut s = elem as u64;
+        for &n in shape {
+            strides.push(s);
+            s *= n as u64;
+        }
+        Rows {
+            region,
+            strides,
+            idx: vec![0; shape.len()],
+            done: region.num_elements() == 0,
+        }
+    }
+}
+
+impl Iterator for Rows<'_> {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        if self.done {
+            return None;
+        }
+        let axes = &self.region.0;
+        let off = axes
+            .iter()
+            .zip(&self.idx)
+            .zip(&self.strides)
+            .map(|((r, &i), &s)| (r.start as u64 + (i as u64) * r.step as u64) * s)
+            .sum();
+        // Advance the odometer over axes 1.. (axis 0 lies within the row).
+        self.done = true;
+        for k in 1..axes.len() {
+            self.idx[k] += 1;
+            if self.idx[k] < axes[k].count {
+                self.done = false;
+                break;
+            }
+            self.idx[k] = 0;
+        }
+        Some(off)
+    }
+}
+
+/// Bytes a row of the region spans in the file, and bytes it yields.
+pub fn row_extent(region: &Region, elem: usize) -> (usize, usize) {
+    let r = region.0[0];
+    let span = if r.count == 0 { 0 } else { ((r.count - 1) * r.step as usize + 1) * elem };
+    (span, r.count * elem)
+}
+
+/// Copy one row: `count` elements `step` apart in `src` to contiguous `dst`.
+pub fn gather_row(src: &[u8], dst: &mut [u8], step: usize, elem: usize) {
+    if step == 1 {
+        dst.copy_from_slice(&src[..dst.len()]);
+        return;
+    }
+    let stride = step * elem;
+    for (i, out) in dst.chunks_exact_mut(elem).enumerate() {
+        out.copy_from_slice(&src[i * stride..i * stride + elem]);
+    }
+}
+
+/// Copy a positive-step region out of `data` (the voxels of an image of
+/// `shape`, Fortran order). `data` must hold the whole image.
+pub fn extract(data: &[u8], shape: &[usize], elem: usize, region: &Region) -> Result<VoxelBuffer> {
+    let mut out = VoxelBuffer::zeroed(region.num_elements() * elem);
+    let (span, row_bytes) = row_extent(region, elem);
+    let step = region.0.first().map_or(1, |r| r.step as usize);
+    let dst = out.bytes_mut();
+    for (i, off) in Rows::new(region, shape, elem).enumerate() {
+        let off = off as usize;
+        let src = data.get(off..off + span).ok_or(Error::TruncatedFile {
+            what: "voxel data",
+            expected: (off + span) as u64,
+            got: data.len() as u64,
+        })?;
+        gather_row(src, &mut dst[i * row_bytes..(i + 1) * row_bytes], step, elem);
+    }
+    Ok(out)
+}
+
+/// Reverse the order of elements along `axis` of a Fortran-ordered buffer.
+pub fn flip_axis(bytes: &mut [u8], shape: &[usize], elem: usize, axis: usize) {
+    let inner: usize = shape[..axis].iter().product::<usize>() * elem;
+    let n = shape[axis];
+    let block = inner * n;
+    if block == 0 {
+        return;
+    }
+    let mut tmp = vec![0u8; inner];
+    for chunk in bytes.chunks_exact_mut(block) {
+        for i in 0..n / 2 {
+            let j = n - 1 - i;
+            tmp.copy_from_slice(&chunk[i * inner..(i + 1) * inner]);
+            chunk.copy_within(j * inner..(j + 1) * inner, i * inner);
+            chunk[j * inner..(j + 1) * inner].copy_from_slice(&tmp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(shape: &[usize]) -> Vec<u8> {
+        (0..shape.iter().product::<usize>()).map(|i| i as u8).collect()
+    }
+
+    fn naive(shape: &[usize], region: &Region) -> Vec<u8> {
+        // Fortran-order enumeration of region indices.
+        let counts = region.shape();
+        let total: usize = counts.iter().product();
+        (0..total)
+            .map(|mut flat| {
+                let mut src = 0;
+                let mut stride = 1;
+                for (k, r) in region.0.iter().enumerate() {
+                    let i = flat % counts[k];
+                    flat /= counts[k];
+                    let idx = r.start as isize + i as isize * r.step;
+                    src += idx as usize * stride;
+                    stride *= shape[k];
+                }
+                src as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn extract_and_flip_match_naive_indexing() {
+        let shape = [5, 4, 3];
+        let data = image(&shape);
+        let region = Region(vec![
+            AxisRange { start: 4, step: -2, count: 3 },
+            AxisRange { start: 1, step: 1, count: 3 },
+            AxisRange { start: 2, step: -1, count: 3 },
+        ]);
+        region.validate(&shape).unwrap();
+        let (pos, flips) = region.with_positive_steps();
+        let mut out = extract(&data, &shape, 1, &pos).unwrap();
+        let out_shape = region.shape();
+        for ax in flips {
+            flip_axis(out.bytes_mut(), &out_shape, 1, ax);
+        }
+        assert_eq!(out.bytes(), naive(&shape, &region).as_slice());
+    }
+
+    #[test]
+    fn out_of_bounds_regions_are_refused() {
+        let shape = [4, 4];
+        let bad = Region(vec![AxisRange { start: 2, step: 2, count: 2 }, AxisRange::full(4)]);
+        assert!(matches!(bad.validate(&shape), Err(Error::InvalidRegion(_))));
+        let zero = Region(vec![AxisRange { start: 0, step: 0, count: 1 }, AxisRange::full(4)]);
+        assert!(zero.validate(&shape).is_err());
+        assert!(Region(vec![AxisRange::full(4)]).validate(&shape).is_err());
+    }
+}

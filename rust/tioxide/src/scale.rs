@@ -1,0 +1,55 @@
+//! Applying `scl_slope`/`scl_inter` the way nibabel's array proxy does.
+//!
+//! nibabel promotes the stored values and the float64 scale factors with
+//! numpy's rules: real data becomes float64, complex data complex128, and
+//! the slope is multiplied before the intercept is added (two roundings,
+//! never a fused multiply-add).
+
+use crate::buffer::VoxelBuffer;
+use crate::dtype::DataType;
+
+fn to_f64(dtype: DataType, c: &[u8]) -> f64 {
+    macro_rules! ne {
+        ($t:ty) => {
+            <$t>::from_ne_bytes(c.try_into().unwrap_or_default()) as f64
+        };
+    }
+    match dtype {
+        DataType::U8 => f64::from(c[0]),
+        DataType::I8 => f64::from(c[0] as i8),
+        DataType::I16 => ne!(i16),
+        DataType::U16 => ne!(u16),
+        DataType::I32 => ne!(i32),
+        DataType::U32 => ne!(u32),
+        DataType::I64 => ne!(i64),
+        DataType::U64 => ne!(u64),
+        DataType::F32 | DataType::C64 => ne!(f32),
+        DataType::F64 | DataType::C128 => ne!(f64),
+        DataType::Rgb24 | DataType::Rgba32 => f64::from(c[0]),
+    }
+}
+
+/// Scale native-endian values of `dtype`; returns the new buffer and type
+/// (`F64`, or `C128` for complex input). RGB data is returned unchanged.
+pub fn apply(data: &VoxelBuffer, dtype: DataType, slope: f64, inter: f64) -> (VoxelBuffer, DataType) {
+    if dtype.is_rgb() {
+        return (data.clone(), dtype);
+    }
+    let scalar = dtype.swap_unit();
+    let n = data.len() / scalar;
+    let mut out = VoxelBuffer::zeroed(n * 8);
+    let complex = dtype.is_complex();
+    let dst = out.bytes_mut();
+    for (i, (s, d)) in data.bytes().chunks_exact(scalar).zip(dst.chunks_exact_mut(8)).enumerate() {
+        let mut v = to_f64(dtype, s);
+        if slope != 1.0 {
+            v *= slope;
+        }
+        // A complex intercept only shifts the real part.
+        if inter != 0.0 && (!complex || i % 2 == 0) {
+            v += inter;
+        }
+        d.copy_from_slice(&v.to_ne_bytes());
+    }
+    (out, if complex { DataType::C128 } else { DataType::F64 })
+}

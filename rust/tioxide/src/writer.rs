@@ -1,0 +1,143 @@
+//! NIfTI-1 single-file writer (`.nii`, `.nii.gz`).
+//!
+//! The file is written under a temporary name in the target directory and
+//! renamed into place only once complete, so a crash or a full disk never
+//! leaves a half-written file where a good one was.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+
+use crate::affine::{affine_to_qform, Affine};
+use crate::dtype::DataType;
+use crate::error::{Error, Result};
+use crate::header::{serialize, FieldValue, Format};
+
+/// Options for [`write`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteOptions {
+    /// gzip the output (default: when the name ends in `.gz`).
+    pub gzip: Option<bool>,
+    /// gzip level 0..=9.
+    pub level: u32,
+    /// Header fields to set (by NIfTI name), applied after the ones derived
+    /// from shape, dtype and affine. Structural fields (`sizeof_hdr`, `dim`,
+    /// `datatype`, `bitpix`, `vox_offset`, `magic`) cannot be overridden.
+    pub fields: Vec<(String, FieldValue)>,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions { gzip: None, level: 6, fields: Vec::new() }
+    }
+}
+
+const PROTECTED: [&str; 6] = ["sizeof_hdr", "dim", "datatype", "bitpix", "vox_offset", "magic"];
+
+/// Build the 352 bytes (header + empty extension flag) for an image.
+pub fn build_header(shape: &[usize], dtype: DataType, affine: &Affine, extra: &[(String, FieldValue)]) -> Result<Vec<u8>> {
+    if shape.is_empty() || shape.len() > 7 {
+        return Err(Error::InvalidData(format!("NIfTI images have 1 to 7 dimensions, got shape {shape:?}")));
+    }
+    if let Some(&d) = shape.iter().find(|&&d| d == 0 || d > i16::MAX as usize) {
+        return Err(Error::InvalidData(format!(
+            "every NIfTI-1 dimension must be between 1 and 32767, got {d} in shape {shape:?}"
+        )));
+    }
+    let (quat, qfac, zooms, offsets) = affine_to_qform(affine);
+    let mut dim = vec![shape.len() as i64];
+    dim.extend(shape.iter().map(|&d| d as i64));
+    dim.resize(8, 1);
+    let mut pixdim = vec![qfac, zooms[0], zooms[1], zooms[2]];
+    pixdim.resize(8, 1.0);
+    let row = |i: usize| FieldValue::Floats(affine[i].to_vec());
+    let mut values: Vec<(&str, FieldValue)> = vec![
+        ("sizeof_hdr", FieldValue::Int(348)),
+        ("dim", FieldValue::Ints(dim)),
+        ("datatype", FieldValue::Int(i64::from(dtype.code()))),
+        ("bitpix", FieldValue::Int(8 * dtype.size() as i64)),
+        ("pixdim", FieldValue::Floats(pixdim)),
+        ("vox_offset", FieldValue::Float(352.0)),
+        ("scl_slope", FieldValue::Float(1.0)),
+        ("scl_inter", FieldValue::Float(0.0)),
+        ("xyzt_units", FieldValue::Int(2 | 8)),
+        ("qform_code", FieldValue::Int(1)),
+        ("sform_code", FieldValue::Int(1)),
+        ("quatern_b", FieldValue::Float(quat[1])),
+        ("quatern_c", FieldValue::Float(quat[2])),
+        ("quatern_d", FieldValue::Float(quat[3])),
+        ("qoffset_x", FieldValue::Float(offsets[0])),
+        ("qoffset_y", FieldValue::Float(offsets[1])),
+        ("qoffset_z", FieldValue::Float(offsets[2])),
+        ("srow_x", row(0)),
+        ("srow_y", row(1)),
+        ("srow_z", row(2)),
+        ("magic", FieldValue::Bytes(b"n+1".to_vec())),
+    ];
+    for (name, value) in extra {
+        if PROTECTED.contains(&name.as_str()) {
+            continue;
+        }
+        if !Format::Nifti1.layout().iter().any(|d| d.name == name) {
+            return Err(Error::header("fields", format!("NIfTI-1 has no field named {name:?}")));
+        }
+        values.retain(|(n, _)| n != name);
+        values.push((name.as_str(), value.clone()));
+    }
+    let mut bytes = serialize(Format::Nifti1, &values);
+    bytes.extend_from_slice(&[0u8; 4]);
+    Ok(bytes)
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    path.with_file_name(format!(".{name}.{}.{nanos}.tmp", std::process::id()))
+}
+
+/// Write a single-file NIfTI-1 image. `data` holds the voxels in native
+/// byte order and Fortran order.
+pub fn write(path: impl AsRef<Path>, data: &[u8], shape: &[usize], dtype: DataType, affine: &Affine, options: &WriteOptions) -> Result<()> {
+    let path = path.as_ref();
+    let run = || -> Result<()> {
+        let expected = shape.iter().try_fold(dtype.size(), |acc, &d| acc.checked_mul(d));
+        if expected != Some(data.len()) {
+            return Err(Error::InvalidData(format!(
+                "{} bytes of data do not match shape {shape:?} of {:?}",
+                data.len(),
+                dtype
+            )));
+        }
+        let header = build_header(shape, dtype, affine, &options.fields)?;
+        let gzip = options.gzip.unwrap_or_else(|| path.to_string_lossy().to_ascii_lowercase().ends_with(".gz"));
+        let tmp = temp_path(path);
+        let result = (|| -> Result<()> {
+            let file = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
+            let file = if gzip {
+                let mut enc = GzEncoder::new(file, Compression::new(options.level.min(9)));
+                enc.write_all(&header)?;
+                enc.write_all(data)?;
+                enc.finish()?
+            } else {
+                let mut file = file;
+                file.write_all(&header)?;
+                file.write_all(data)?;
+                file
+            };
+            let file = file.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, path)?;
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    };
+    run().map_err(|e| e.in_file(path))
+}
