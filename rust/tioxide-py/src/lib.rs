@@ -1,1 +1,18 @@
+//! Python bindings for the tioxide core: conversion, errors and GIL release only.
 
+mod errors;
+mod header;
+mod io;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    errors::register(m)?;
+    m.add_class::<header::PyNiftiHeader>()?;
+    m.add_function(wrap_pyfunction!(header::read_header, m)?)?;
+    m.add_function(wrap_pyfunction!(io::read, m)?)?;
+    m.add_function(wrap_pyfunction!(io::write, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -225,7 +225,7 @@ impl NiftiHeader {
     }
 
     fn validate_vox_offset(&self) -> Result<u64> {
-        let raw = self.float("vox_offset");
+        let raw = self.number("vox_offset");
         if !raw.is_finite() || raw < 0.0 || raw > 2f64.powi(62) {
             return Err(Error::header("vox_offset", format!("{raw} is not a valid byte offset")));
         }
@@ -343,6 +343,15 @@ impl NiftiHeader {
     /// A float field (NaN if absent or not a float).
     pub fn float(&self, name: &str) -> f64 {
         match self.get(name) {
+            Some(FieldValue::Float(v)) => *v,
+            _ => f64::NAN,
+        }
+    }
+
+    /// A numeric scalar field as f64, whatever its storage type (NaN if absent).
+    pub fn number(&self, name: &str) -> f64 {
+        match self.get(name) {
+            Some(FieldValue::Int(v)) => *v as f64,
             Some(FieldValue::Float(v)) => *v,
             _ => f64::NAN,
         }

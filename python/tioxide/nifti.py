@@ -1,0 +1,298 @@
+"""Low-level NIfTI/ANALYZE access, nibabel-like, backed by the Rust core.
+
+>>> from tioxide import nifti
+>>> hdr = nifti.read_header("brain.nii.gz")          # doctest: +SKIP
+>>> hdr.shape, hdr.dtype, hdr.orientation           # doctest: +SKIP
+>>> patch = nifti.read("brain.nii.gz", (slice(0, 32),) * 3)  # doctest: +SKIP
+
+``read(path, region)`` equals ``np.asanyarray(nib.load(path).dataobj)[region]``
+in values, dtype and shape, except that arrays are always in native byte order.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _core
+
+PathLike: TypeAlias = "str | os.PathLike[str]"
+Index: TypeAlias = "int | slice | None | type(Ellipsis)"
+
+_RGB = np.dtype([("R", "u1"), ("G", "u1"), ("B", "u1")])
+_RGBA = np.dtype([("R", "u1"), ("G", "u1"), ("B", "u1"), ("A", "u1")])
+_SPECIAL = {"RGB": _RGB, "RGBA": _RGBA}
+# Header fields the writer derives itself; never copied from a template header.
+_STRUCTURAL = {"sizeof_hdr", "dim", "datatype", "bitpix", "vox_offset", "magic", "pixdim",
+               "srow_x", "srow_y", "srow_z", "quatern_b", "quatern_c", "quatern_d",
+               "qoffset_x", "qoffset_y", "qoffset_z", "scl_slope", "scl_inter"}
+
+
+def _numpy_dtype(code: str) -> np.dtype[Any]:
+    special = _SPECIAL.get(code.lstrip("|<>"))
+    return special if special is not None else np.dtype(code)
+
+
+class NiftiHeader(Mapping[str, Any]):
+    """A parsed header: derived properties plus every field by its NIfTI name.
+
+    Fields are available as items (``hdr["pixdim"]``) and attributes
+    (``hdr.pixdim``); arrays come back as numpy arrays, strings as bytes.
+    """
+
+    __slots__ = ("_h",)
+
+    def __init__(self, core: _core.NiftiHeader) -> None:
+        self._h = core
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Data shape in file order (``dim[1:dim[0]+1]``)."""
+        return tuple(self._h.shape)
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """dtype of the stored values, with the file's byte order (nibabel's ``get_data_dtype``)."""
+        return _numpy_dtype(self._h.dtype_str)
+
+    @property
+    def datatype(self) -> int:
+        """NIfTI datatype code."""
+        return self._h.datatype
+
+    @property
+    def byte_order(self) -> str:
+        """``'<'`` (little-endian) or ``'>'`` (big-endian)."""
+        return self._h.byte_order
+
+    @property
+    def format(self) -> str:
+        """``'nifti1'``, ``'nifti2'`` or ``'analyze'``."""
+        return self._h.format
+
+    @property
+    def single_file(self) -> bool:
+        """True for single-file images (``n+1``/``n+2``)."""
+        return self._h.single_file
+
+    @property
+    def vox_offset(self) -> int:
+        """Byte offset of the voxels in the data file."""
+        return self._h.vox_offset
+
+    @property
+    def affine(self) -> npt.NDArray[np.float64]:
+        """The best affine (sform, else qform, else from pixdim), as nibabel."""
+        return self._h.affine
+
+    def get_qform(self) -> npt.NDArray[np.float64] | None:
+        """The qform affine, or None when ``qform_code`` is 0."""
+        return self._h.qform()
+
+    def get_sform(self) -> npt.NDArray[np.float64] | None:
+        """The sform affine, or None when ``sform_code`` is 0."""
+        return self._h.sform()
+
+    @property
+    def zooms(self) -> tuple[float, ...]:
+        """Voxel sizes from ``pixdim`` (nibabel's ``get_zooms()``)."""
+        return tuple(self._h.zooms)
+
+    @property
+    def spacing(self) -> tuple[float, float, float]:
+        """Spacing of the first three axes from the affine (TorchIO's definition)."""
+        sx, sy, sz = self._h.spacing
+        return (sx, sy, sz)
+
+    @property
+    def orientation(self) -> str:
+        """Orientation codes such as ``'RAS'`` (nibabel's ``aff2axcodes``)."""
+        return self._h.orientation
+
+    @property
+    def scaling(self) -> tuple[float, float] | None:
+        """``(slope, intercept)`` applied when reading, or None for raw values."""
+        return self._h.scaling
+
+    @property
+    def extensions(self) -> list[tuple[int, bytes]]:
+        """Header extensions as ``(code, content)``."""
+        return self._h.extensions
+
+    @property
+    def header_path(self) -> str:
+        """The file holding the header."""
+        return os.fspath(self._h.header_path)
+
+    @property
+    def data_path(self) -> str:
+        """The file holding the voxels."""
+        return os.fspath(self._h.data_path)
+
+    def __getitem__(self, name: str) -> Any:
+        value = self._h.field(name)
+        if isinstance(value, tuple):
+            return np.array(value)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._h.keys())
+
+    def __len__(self) -> int:
+        return len(self._h.keys())
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __repr__(self) -> str:
+        return (f"NiftiHeader(format={self.format!r}, shape={self.shape}, dtype={self.dtype}, "
+                f"orientation={self.orientation!r}, path={self.header_path!r})")
+
+
+def read_header(path: PathLike) -> NiftiHeader:
+    """Read only the header of ``path`` (``.nii``, ``.nii.gz``, ``.hdr``/``.img``, ``.img.gz``)."""
+    return NiftiHeader(_core.read_header(path))
+
+
+def _is_int(item: object) -> bool:
+    return isinstance(item, numbers.Integral) and not isinstance(item, bool | np.bool_)
+
+
+def normalize_region(
+    region: Any, shape: tuple[int, ...]
+) -> tuple[list[tuple[int, int, int]], tuple[int, ...]]:
+    """Turn a numpy-style index into per-axis ``(start, step, count)`` plus the result shape.
+
+    Supports slices (any step), integers (the axis is dropped), one Ellipsis
+    and None (a new axis), as numpy basic indexing does.
+
+    Raises:
+        IndexError: an integer is out of range or there are too many indices.
+        TypeError: an index is not a slice, integer, Ellipsis or None.
+    """
+    items = region if isinstance(region, tuple) else (region,)
+    ellipses = sum(1 for it in items if it is Ellipsis)
+    if ellipses > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    real = sum(1 for it in items if it is not None and it is not Ellipsis)
+    if real > len(shape):
+        raise IndexError(f"too many indices: image is {len(shape)}-dimensional, but {real} were indexed")
+    fill = (slice(None),) * (len(shape) - real)
+    if ellipses:
+        at = next(i for i, it in enumerate(items) if it is Ellipsis)
+        items = items[:at] + fill + items[at + 1 :]
+    else:
+        items = items + fill
+    axes: list[tuple[int, int, int]] = []
+    out_shape: list[int] = []
+    for item in items:
+        if item is None:
+            out_shape.append(1)
+            continue
+        axis = len(axes)
+        n = shape[axis]
+        if isinstance(item, slice):
+            start, stop, step = item.indices(n)
+            count = len(range(start, stop, step))
+            axes.append((start, step, count) if count else (0, 1, 0))
+            out_shape.append(count)
+        elif _is_int(item):
+            i = int(item)  # type: ignore[call-overload]
+            if not -n <= i < n:
+                raise IndexError(f"index {i} is out of bounds for axis {axis} with size {n}")
+            axes.append((i % n, 1, 1))
+        else:
+            raise TypeError(
+                f"only integers, slices, Ellipsis and None are valid indices, got {type(item).__name__}"
+            )
+    return axes, tuple(out_shape)
+
+
+def _to_array(raw: tuple[npt.NDArray[np.uint64], int, int, str, list[int]]) -> npt.NDArray[Any]:
+    words, offset, nbytes, dtype, shape = raw
+    flat = words.view(np.uint8)[offset : offset + nbytes]
+    return flat.view(_numpy_dtype(dtype)).reshape(shape, order="F")
+
+
+def read(path: PathLike, region: Any = None) -> npt.NDArray[Any]:
+    """Read the voxels of ``path``, scaled as nibabel does, all or only ``region``.
+
+    Args:
+        path: the image (any of its files for a pair).
+        region: a numpy basic index (tuple of slices, ints, Ellipsis, None) in
+            the file's axis order. Only the bytes the region needs are read
+            (``.nii``: memory map; ``.nii.gz``: inflated up to its last byte).
+
+    Returns:
+        A Fortran-ordered array in native byte order, equal to
+        ``np.asanyarray(nib.load(path).dataobj)[region]``.
+    """
+    if region is None:
+        return _to_array(_core.read(path))
+    shape = read_header(path).shape
+    axes, out_shape = normalize_region(region, shape)
+    return _to_array(_core.read(path, axes)).reshape(out_shape, order="F")
+
+
+def _header_fields(header: NiftiHeader | Mapping[str, Any] | None) -> dict[str, Any]:
+    if header is None:
+        return {}
+    fields: dict[str, Any] = {}
+    for name in header:
+        if isinstance(header, NiftiHeader) and name in _STRUCTURAL:
+            continue
+        value = header[name]
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        elif isinstance(value, np.generic):
+            value = value.item()
+        elif isinstance(value, str):
+            value = value.encode()
+        fields[name] = value
+    return fields
+
+
+def write(
+    path: PathLike,
+    array: npt.ArrayLike,
+    affine: npt.ArrayLike | None = None,
+    header: NiftiHeader | Mapping[str, Any] | None = None,
+    *,
+    gzip: bool | None = None,
+    level: int = 6,
+) -> None:
+    """Write ``array`` as a single-file NIfTI-1 image (``.nii`` or ``.nii.gz``).
+
+    The file appears only when complete (written under a temporary name, then
+    renamed). ``header`` may be a :class:`NiftiHeader` (its descriptive fields
+    are kept; geometry comes from ``affine``) or a mapping of field names to values.
+    """
+    arr = np.asarray(array)
+    if arr.dtype == np.bool_:
+        arr = arr.astype(np.uint8)
+    code = {v: k for k, v in _SPECIAL.items()}.get(arr.dtype, None)
+    if code is None:
+        native = arr.dtype.newbyteorder("=") if arr.dtype.byteorder not in "=|" else arr.dtype
+        arr = arr.astype(native, copy=False)
+        code = arr.dtype.str.lstrip("<>|=")
+    if arr.ndim == 0:
+        raise ValueError(f"{os.fspath(path)}: cannot write a 0-dimensional array as an image")
+    aff = np.eye(4) if affine is None else np.asarray(affine, dtype=np.float64)
+    if aff.shape != (4, 4):
+        raise ValueError(f"{os.fspath(path)}: affine must be 4x4, got shape {aff.shape}")
+    flat = np.asfortranarray(arr).reshape(-1, order="F").view(np.uint8)
+    try:
+        _core.write(path, flat, list(arr.shape), code, aff.tolist(), gzip, level,
+                    _header_fields(header))
+    except ValueError as e:
+        if "cannot write dtype" in str(e):
+            raise TypeError(f"{os.fspath(path)}: NIfTI cannot store dtype {arr.dtype}") from None
+        raise

@@ -1,0 +1,72 @@
+//! Reading and writing voxels.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use tioxide::{AxisRange, DataType, FieldValue, NiftiFile, Region, WriteOptions};
+
+use crate::errors::to_py;
+
+/// Raw result of a read: `(words, byte_offset, nbytes, dtype, shape)`; the
+/// Python layer views `words` as `dtype` without copying.
+type ReadResult<'py> = (Bound<'py, PyArray1<u64>>, usize, usize, &'static str, Vec<usize>);
+
+/// Read voxels (scaled as nibabel does). `region`: one `(start, step, count)` per axis.
+#[pyfunction]
+#[pyo3(signature = (path, region=None))]
+pub fn read<'py>(py: Python<'py>, path: PathBuf, region: Option<Vec<(usize, isize, usize)>>) -> PyResult<ReadResult<'py>> {
+    let region = region.map(|r| Region(r.into_iter().map(|(start, step, count)| AxisRange { start, step, count }).collect()));
+    let array = py
+        .detach(|| NiftiFile::open(&path).and_then(|f| f.read(region.as_ref())))
+        .map_err(to_py)?;
+    let (words, offset, len) = array.data.into_parts();
+    Ok((words.into_pyarray(py), offset, len, array.dtype.numpy_str(), array.shape))
+}
+
+/// Python header-field values accepted by the writer.
+#[derive(FromPyObject)]
+pub enum PyField {
+    Int(i64),
+    Float(f64),
+    Ints(Vec<i64>),
+    Floats(Vec<f64>),
+    Bytes(Vec<u8>),
+}
+
+/// Write a single-file NIfTI-1 image from native-endian, Fortran-ordered bytes.
+#[pyfunction]
+#[pyo3(signature = (path, data, shape, dtype, affine, gzip=None, level=6, fields=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn write(
+    py: Python<'_>,
+    path: PathBuf,
+    data: PyReadonlyArray1<'_, u8>,
+    shape: Vec<usize>,
+    dtype: &str,
+    affine: [[f64; 4]; 4],
+    gzip: Option<bool>,
+    level: u32,
+    fields: Option<HashMap<String, PyField>>,
+) -> PyResult<()> {
+    let dtype = DataType::from_numpy_str(dtype).ok_or_else(|| PyValueError::new_err(format!("cannot write dtype {dtype:?} to NIfTI")))?;
+    let fields = fields
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                PyField::Int(i) => FieldValue::Int(i),
+                PyField::Float(x) => FieldValue::Float(x),
+                PyField::Ints(x) => FieldValue::Ints(x),
+                PyField::Floats(x) => FieldValue::Floats(x),
+                PyField::Bytes(b) => FieldValue::Bytes(b),
+            };
+            (k, v)
+        })
+        .collect();
+    let options = WriteOptions { gzip, level, fields };
+    let bytes = data.as_slice()?;
+    py.detach(|| tioxide::write(&path, bytes, &shape, dtype, &affine, &options)).map_err(to_py)
+}
