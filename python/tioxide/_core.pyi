@@ -63,3 +63,4 @@ def write(
     level: int = 6,
     fields: dict[str, Any] | None = None,
 ) -> None: ...
+__build_profile__: str

@@ -1,22 +1,52 @@
 //! Rust errors -> Python exceptions.
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyFileNotFoundError, PyIsADirectoryError, PyOSError, PyPermissionError, PyValueError};
+use pyo3::exceptions::{
+    PyFileNotFoundError, PyIsADirectoryError, PyOSError, PyPermissionError, PyValueError,
+};
 use pyo3::prelude::*;
 use tioxide::Error;
 
-create_exception!(_core, NiftiError, PyValueError, "Base class of every error about NIfTI/ANALYZE content.");
-create_exception!(_core, TruncatedFileError, NiftiError, "The file ends before the header or voxels it promises.");
-create_exception!(_core, CorruptGzipError, NiftiError, "The gzip stream is damaged (bad data, CRC32 or ISIZE).");
-create_exception!(_core, UnsupportedDatatypeError, NiftiError, "The header's datatype code cannot be read.");
-create_exception!(_core, InvalidHeaderError, NiftiError, "A header field holds a value the format forbids.");
+create_exception!(
+    _core,
+    NiftiError,
+    PyValueError,
+    "Base class of every error about NIfTI/ANALYZE content."
+);
+create_exception!(
+    _core,
+    TruncatedFileError,
+    NiftiError,
+    "The file ends before the header or voxels it promises."
+);
+create_exception!(
+    _core,
+    CorruptGzipError,
+    NiftiError,
+    "The gzip stream is damaged (bad data, CRC32 or ISIZE)."
+);
+create_exception!(
+    _core,
+    UnsupportedDatatypeError,
+    NiftiError,
+    "The header's datatype code cannot be read."
+);
+create_exception!(
+    _core,
+    InvalidHeaderError,
+    NiftiError,
+    "A header field holds a value the format forbids."
+);
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("NiftiError", py.get_type::<NiftiError>())?;
     m.add("TruncatedFileError", py.get_type::<TruncatedFileError>())?;
     m.add("CorruptGzipError", py.get_type::<CorruptGzipError>())?;
-    m.add("UnsupportedDatatypeError", py.get_type::<UnsupportedDatatypeError>())?;
+    m.add(
+        "UnsupportedDatatypeError",
+        py.get_type::<UnsupportedDatatypeError>(),
+    )?;
     m.add("InvalidHeaderError", py.get_type::<InvalidHeaderError>())?;
     Ok(())
 }
@@ -44,9 +74,10 @@ pub fn to_py(err: Error) -> PyErr {
         Error::TruncatedFile { .. } => TruncatedFileError::new_err(message),
         Error::CorruptGzip { .. } => CorruptGzipError::new_err(message),
         Error::UnsupportedDatatype(_) => UnsupportedDatatypeError::new_err(message),
-        Error::BadSizeofHdr { .. } | Error::BadMagic { .. } | Error::InvalidDim { .. } | Error::InvalidHeader { .. } => {
-            InvalidHeaderError::new_err(message)
-        }
+        Error::BadSizeofHdr { .. }
+        | Error::BadMagic { .. }
+        | Error::InvalidDim { .. }
+        | Error::InvalidHeader { .. } => InvalidHeaderError::new_err(message),
         _ => NiftiError::new_err(message),
     }
 }

@@ -85,7 +85,9 @@ impl PyNiftiHeader {
             return Ok(None);
         }
         let a = affine::qform(&self.header).map_err(to_py)?;
-        Ok(Some(numpy::ndarray::Array2::from_shape_fn((4, 4), |(i, j)| a[i][j]).to_pyarray(py)))
+        Ok(Some(
+            numpy::ndarray::Array2::from_shape_fn((4, 4), |(i, j)| a[i][j]).to_pyarray(py),
+        ))
     }
     /// The sform affine, or None when sform_code is 0.
     fn sform<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray2<f64>>> {
@@ -118,7 +120,11 @@ impl PyNiftiHeader {
     /// Header extensions as `(code, bytes)`.
     #[getter]
     fn extensions<'py>(&self, py: Python<'py>) -> Vec<(i32, Bound<'py, PyBytes>)> {
-        self.header.extensions().iter().map(|e| (e.code, PyBytes::new(py, &e.content))).collect()
+        self.header
+            .extensions()
+            .iter()
+            .map(|e| (e.code, PyBytes::new(py, &e.content)))
+            .collect()
     }
     /// The file holding the header.
     #[getter]
@@ -146,7 +152,10 @@ impl PyNiftiHeader {
     fn field<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
         match self.header.get(name) {
             Some(v) => value_to_py(py, v),
-            None => Err(PyKeyError::new_err(format!("{} header has no field {name:?}", self.format()))),
+            None => Err(PyKeyError::new_err(format!(
+                "{} header has no field {name:?}",
+                self.format()
+            ))),
         }
     }
 }

@@ -12,18 +12,40 @@ use crate::errors::to_py;
 
 /// Raw result of a read: `(words, byte_offset, nbytes, dtype, shape)`; the
 /// Python layer views `words` as `dtype` without copying.
-type ReadResult<'py> = (Bound<'py, PyArray1<u64>>, usize, usize, &'static str, Vec<usize>);
+type ReadResult<'py> = (
+    Bound<'py, PyArray1<u64>>,
+    usize,
+    usize,
+    &'static str,
+    Vec<usize>,
+);
 
 /// Read voxels (scaled as nibabel does). `region`: one `(start, step, count)` per axis.
 #[pyfunction]
 #[pyo3(signature = (path, region=None))]
-pub fn read<'py>(py: Python<'py>, path: PathBuf, region: Option<Vec<(usize, isize, usize)>>) -> PyResult<ReadResult<'py>> {
-    let region = region.map(|r| Region(r.into_iter().map(|(start, step, count)| AxisRange { start, step, count }).collect()));
+pub fn read<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+    region: Option<Vec<(usize, isize, usize)>>,
+) -> PyResult<ReadResult<'py>> {
+    let region = region.map(|r| {
+        Region(
+            r.into_iter()
+                .map(|(start, step, count)| AxisRange { start, step, count })
+                .collect(),
+        )
+    });
     let array = py
         .detach(|| NiftiFile::open(&path).and_then(|f| f.read(region.as_ref())))
         .map_err(to_py)?;
     let (words, offset, len) = array.data.into_parts();
-    Ok((words.into_pyarray(py), offset, len, array.dtype.numpy_str(), array.shape))
+    Ok((
+        words.into_pyarray(py),
+        offset,
+        len,
+        array.dtype.numpy_str(),
+        array.shape,
+    ))
 }
 
 /// Python header-field values accepted by the writer.
@@ -51,7 +73,8 @@ pub fn write(
     level: u32,
     fields: Option<HashMap<String, PyField>>,
 ) -> PyResult<()> {
-    let dtype = DataType::from_numpy_str(dtype).ok_or_else(|| PyValueError::new_err(format!("cannot write dtype {dtype:?} to NIfTI")))?;
+    let dtype = DataType::from_numpy_str(dtype)
+        .ok_or_else(|| PyValueError::new_err(format!("cannot write dtype {dtype:?} to NIfTI")))?;
     let fields = fields
         .unwrap_or_default()
         .into_iter()
@@ -66,7 +89,12 @@ pub fn write(
             (k, v)
         })
         .collect();
-    let options = WriteOptions { gzip, level, fields };
+    let options = WriteOptions {
+        gzip,
+        level,
+        fields,
+    };
     let bytes = data.as_slice()?;
-    py.detach(|| tioxide::write(&path, bytes, &shape, dtype, &affine, &options)).map_err(to_py)
+    py.detach(|| tioxide::write(&path, bytes, &shape, dtype, &affine, &options))
+        .map_err(to_py)
 }

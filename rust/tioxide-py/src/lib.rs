@@ -14,5 +14,14 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io::read, m)?)?;
     m.add_function(wrap_pyfunction!(io::write, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // benches/compare.py refuses to time anything but an optimised build.
+    m.add(
+        "__build_profile__",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+    )?;
     Ok(())
 }

@@ -51,19 +51,31 @@ pub fn sform(h: &NiftiHeader) -> Affine {
 
 /// The affine encoded by the qform quaternion, offsets and `pixdim`.
 pub fn qform(h: &NiftiHeader) -> Result<Affine> {
-    let (b, c, d) = (h.float("quatern_b"), h.float("quatern_c"), h.float("quatern_d"));
+    let (b, c, d) = (
+        h.float("quatern_b"),
+        h.float("quatern_c"),
+        h.float("quatern_d"),
+    );
     // nibabel's threshold scales with the precision the values were stored in.
     let thresh = match h.format() {
         Format::Nifti2 => 3.0 * f64::EPSILON,
         _ => 3.0 * f64::from(f32::EPSILON),
     };
-    let w = fill_positive(b, c, d, thresh)
-        .ok_or_else(|| Error::header("quatern_b", format!("({b}, {c}, {d}) is not a unit quaternion's vector part")))?;
+    let w = fill_positive(b, c, d, thresh).ok_or_else(|| {
+        Error::header(
+            "quatern_b",
+            format!("({b}, {c}, {d}) is not a unit quaternion's vector part"),
+        )
+    })?;
     let r = quat2mat([w, b, c, d]);
     let pixdim = h.floats("pixdim");
     let px = |i: usize| pixdim.get(i).copied().unwrap_or(1.0);
     let vox = [px(1), px(2), px(3) * px(0)];
-    let offs = [h.float("qoffset_x"), h.float("qoffset_y"), h.float("qoffset_z")];
+    let offs = [
+        h.float("qoffset_x"),
+        h.float("qoffset_y"),
+        h.float("qoffset_z"),
+    ];
     let mut a = IDENTITY;
     for i in 0..3 {
         for j in 0..3 {
@@ -151,7 +163,13 @@ pub fn affine_to_qform(a: &Affine) -> ([f64; 4], f64, [f64; 3], [f64; 3]) {
     for (j, z) in zooms.iter_mut().enumerate() {
         *z = rzs.column(j).norm();
     }
-    let mut r = Matrix3::from_fn(|i, j| if zooms[j] == 0.0 { rzs[(i, j)] } else { rzs[(i, j)] / zooms[j] });
+    let mut r = Matrix3::from_fn(|i, j| {
+        if zooms[j] == 0.0 {
+            rzs[(i, j)]
+        } else {
+            rzs[(i, j)] / zooms[j]
+        }
+    });
     let qfac = if r.determinant() > 0.0 { 1.0 } else { -1.0 };
     if qfac < 0.0 {
         r.column_mut(2).scale_mut(-1.0);
@@ -174,15 +192,15 @@ pub fn base_affine(h: &NiftiHeader) -> Affine {
     let zooms = h.zooms();
     let shape = h.shape();
     let mut a = IDENTITY;
-    for i in 0..3 {
+    for (i, row) in a.iter_mut().enumerate().take(3) {
         let n = shape.get(i).copied().unwrap_or(1) as f64;
         let mut z = zooms.get(i).copied().unwrap_or(1.0);
         if i == 0 {
             z = -z;
         }
         let origin = (n - 1.0) / 2.0;
-        a[i][i] = z;
-        a[i][3] = -origin * z;
+        row[i] = z;
+        row[3] = -origin * z;
     }
     a
 }
@@ -194,11 +212,18 @@ pub fn spm_origin_affine(h: &NiftiHeader) -> Affine {
     let dim = h.ints("dim");
     let origin = h.ints("origin");
     let dims: Vec<i64> = (1..4).map(|i| dim.get(i).copied().unwrap_or(0)).collect();
-    let org: Vec<i64> = (0..3).map(|i| origin.get(i).copied().unwrap_or(0)).collect();
-    let mut zooms: Vec<f32> = (1..4).map(|i| pixdim.get(i).copied().unwrap_or(1.0) as f32).collect();
+    let org: Vec<i64> = (0..3)
+        .map(|i| origin.get(i).copied().unwrap_or(0))
+        .collect();
+    let mut zooms: Vec<f32> = (1..4)
+        .map(|i| pixdim.get(i).copied().unwrap_or(1.0) as f32)
+        .collect();
     zooms[0] = -zooms[0];
     let use_origin = org.iter().any(|&o| o != 0)
-        && org.iter().zip(&dims).all(|(&o, &d)| o > -d && o < (d * 2) as i16 as i64);
+        && org
+            .iter()
+            .zip(&dims)
+            .all(|(&o, &d)| o > -d && o < (d * 2) as i16 as i64);
     let mut a = IDENTITY;
     for i in 0..3 {
         a[i][i] = f64::from(zooms[i]);

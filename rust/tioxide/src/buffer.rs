@@ -6,6 +6,34 @@
 //! is skipped by `offset`, which saves moving the voxels after inflating a
 //! whole `.nii.gz` in one call.
 
+use crate::error::{Error, Result};
+
+fn oom(bytes: usize) -> Error {
+    Error::Io(std::io::Error::new(
+        std::io::ErrorKind::OutOfMemory,
+        format!("cannot allocate {bytes} bytes for the voxels"),
+    ))
+}
+
+/// `vec![0u64; n]` that reports allocation failure instead of aborting,
+/// keeping calloc's lazily zeroed pages (no up-front memset).
+fn zeroed_words(n: usize) -> Option<Vec<u64>> {
+    if n == 0 {
+        return Some(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<u64>(n).ok()?;
+    // SAFETY: layout has non-zero size (n > 0). The pointer comes from the
+    // global allocator with the layout of `n` u64s, all zero-initialised,
+    // which is exactly what Vec::from_raw_parts(ptr, n, n) requires.
+    unsafe {
+        let ptr = std::alloc::alloc_zeroed(layout).cast::<u64>();
+        if ptr.is_null() {
+            return None;
+        }
+        Some(Vec::from_raw_parts(ptr, n, n))
+    }
+}
+
 /// An aligned byte buffer holding `len` voxel bytes from `offset`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct VoxelBuffer {
@@ -16,18 +44,22 @@ pub struct VoxelBuffer {
 
 impl VoxelBuffer {
     /// A zero-filled buffer of `len` bytes (pages are not touched until written).
-    pub fn zeroed(len: usize) -> VoxelBuffer {
+    pub fn zeroed(len: usize) -> Result<VoxelBuffer> {
         VoxelBuffer::with_prefix(0, len)
     }
 
     /// A zero-filled buffer with room for `prefix` bytes before `len` voxel bytes.
-    pub fn with_prefix(prefix: usize, len: usize) -> VoxelBuffer {
-        let total = prefix + len;
-        VoxelBuffer {
-            words: vec![0u64; total.div_ceil(8)],
+    ///
+    /// Allocation failure is an error, not an abort: a DataLoader worker must
+    /// survive a file whose header asks for more memory than the machine has.
+    pub fn with_prefix(prefix: usize, len: usize) -> Result<VoxelBuffer> {
+        let total = prefix.checked_add(len).ok_or_else(|| oom(usize::MAX))?;
+        let words = zeroed_words(total.div_ceil(8)).ok_or_else(|| oom(total))?;
+        Ok(VoxelBuffer {
+            words,
             offset: prefix,
             len,
-        }
+        })
     }
 
     /// The voxel bytes.

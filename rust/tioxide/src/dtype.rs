@@ -182,9 +182,9 @@ impl Endian {
 /// Reverse the byte order of every `unit`-sized scalar in `bytes`.
 pub fn swap_in_place(bytes: &mut [u8], unit: usize) {
     match unit {
-        2 => bytes
-            .chunks_exact_mut(2)
-            .for_each(|c| c.copy_from_slice(&u16::from_ne_bytes([c[0], c[1]]).swap_bytes().to_ne_bytes())),
+        2 => bytes.chunks_exact_mut(2).for_each(|c| {
+            c.copy_from_slice(&u16::from_ne_bytes([c[0], c[1]]).swap_bytes().to_ne_bytes())
+        }),
         4 => bytes.chunks_exact_mut(4).for_each(|c| c.reverse()),
         8 => bytes.chunks_exact_mut(8).for_each(|c| c.reverse()),
         _ => {}

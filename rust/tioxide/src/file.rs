@@ -15,6 +15,8 @@ use crate::scale;
 
 /// Largest extension block read with a header (extensions beyond this are refused).
 const MAX_EXTENSION_BYTES: u64 = 1 << 28;
+/// Deflate's largest possible expansion (a 258-byte match per 2 bits, plus slack).
+const MAX_DEFLATE_RATIO: u64 = 1032;
 /// First read of a header: enough for the fixed header and typical extensions.
 const FIRST_READ: usize = 4096;
 
@@ -43,7 +45,10 @@ pub struct ImagePaths {
 impl ImagePaths {
     /// Work out header and data files from any one of them.
     pub fn resolve(path: &Path) -> ImagePaths {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let lower = name.to_ascii_lowercase();
         let (stem_len, gz) = match lower.strip_suffix(".gz") {
             Some(s) => (s.len(), true),
@@ -51,20 +56,38 @@ impl ImagePaths {
         };
         let base = &lower[..stem_len];
         let swap = |ext_len: usize, new_ext: &str| {
-            let upper = name[stem_len - ext_len..stem_len].chars().all(|c| !c.is_ascii_lowercase());
-            let ext = if upper { new_ext.to_ascii_uppercase() } else { new_ext.to_string() };
+            let upper = name[stem_len - ext_len..stem_len]
+                .chars()
+                .all(|c| !c.is_ascii_lowercase());
+            let ext = if upper {
+                new_ext.to_ascii_uppercase()
+            } else {
+                new_ext.to_string()
+            };
             let mut s = name[..stem_len - ext_len].to_string();
             s.push_str(&ext);
             s.push_str(&name[stem_len..]);
             path.with_file_name(s)
         };
         if base.ends_with(".hdr") {
-            ImagePaths { header: path.to_path_buf(), data: swap(4, ".img"), pair: true }
+            ImagePaths {
+                header: path.to_path_buf(),
+                data: swap(4, ".img"),
+                pair: true,
+            }
         } else if base.ends_with(".img") {
-            ImagePaths { header: swap(4, ".hdr"), data: path.to_path_buf(), pair: true }
+            ImagePaths {
+                header: swap(4, ".hdr"),
+                data: path.to_path_buf(),
+                pair: true,
+            }
         } else {
             let _ = gz;
-            ImagePaths { header: path.to_path_buf(), data: path.to_path_buf(), pair: false }
+            ImagePaths {
+                header: path.to_path_buf(),
+                data: path.to_path_buf(),
+                pair: false,
+            }
         }
     }
 }
@@ -142,12 +165,19 @@ fn read_header_from(path: &Path, pair: bool) -> Result<NiftiHeader> {
 /// Where the extension block ends: `vox_offset` for single files, the end of a `.hdr`.
 fn extension_end(h: &NiftiHeader, pair: bool, file_len: u64) -> Result<u64> {
     let hs = h.format().header_size() as u64;
-    let end = if pair || !h.is_single_file() { file_len } else { h.vox_offset().min(file_len) };
+    let end = if pair || !h.is_single_file() {
+        file_len
+    } else {
+        h.vox_offset().min(file_len)
+    };
     let end = end.max(hs);
     if end - hs > MAX_EXTENSION_BYTES && !pair {
         return Err(Error::header(
             "vox_offset",
-            format!("{} leaves more than {MAX_EXTENSION_BYTES} bytes of extensions", h.vox_offset()),
+            format!(
+                "{} leaves more than {MAX_EXTENSION_BYTES} bytes of extensions",
+                h.vox_offset()
+            ),
         ));
     }
     Ok(end.min(hs + MAX_EXTENSION_BYTES))
@@ -184,17 +214,26 @@ impl NiftiFile {
     /// Read voxels as stored (no scaling), in native byte order. `region` of
     /// `None` reads everything.
     pub fn read_raw(&self, region: Option<&Region>) -> Result<NiftiArray> {
-        self.read_raw_inner(region).map_err(|e| e.in_file(&self.paths.data))
+        self.read_raw_inner(region)
+            .map_err(|e| e.in_file(&self.paths.data))
     }
 
     /// Read voxels with `scl_slope`/`scl_inter` applied as nibabel does.
     pub fn read(&self, region: Option<&Region>) -> Result<NiftiArray> {
         let raw = self.read_raw(region)?;
-        match self.header.scaling().map_err(|e| e.in_file(&self.paths.header))? {
+        match self
+            .header
+            .scaling()
+            .map_err(|e| e.in_file(&self.paths.header))?
+        {
             None => Ok(raw),
             Some((slope, inter)) => {
-                let (data, dtype) = scale::apply(&raw.data, raw.dtype, slope, inter);
-                Ok(NiftiArray { data, dtype, shape: raw.shape })
+                let (data, dtype) = scale::apply(&raw.data, raw.dtype, slope, inter)?;
+                Ok(NiftiArray {
+                    data,
+                    dtype,
+                    shape: raw.shape,
+                })
             }
         }
     }
@@ -224,7 +263,11 @@ impl NiftiFile {
         for axis in flips {
             flip_axis(data.bytes_mut(), &out_shape, elem, axis);
         }
-        Ok(NiftiArray { data, dtype, shape: out_shape })
+        Ok(NiftiArray {
+            data,
+            dtype,
+            shape: out_shape,
+        })
     }
 
     fn check_len(&self, file_len: u64) -> Result<()> {
@@ -239,9 +282,23 @@ impl NiftiFile {
         Ok(())
     }
 
+    /// Refuse before allocating when a gzip file of `compressed` bytes cannot
+    /// possibly inflate to `needed` bytes (deflate expands at most 1032:1).
+    fn check_gz_can_hold(&self, compressed: u64, needed: u64) -> Result<()> {
+        let most = compressed.saturating_mul(MAX_DEFLATE_RATIO);
+        if needed > most {
+            return Err(Error::TruncatedFile {
+                what: "voxel data (a gzip stream this small cannot inflate to the size the header claims)",
+                expected: needed,
+                got: most,
+            });
+        }
+        Ok(())
+    }
+
     fn read_plain_full(&self, file: &File) -> Result<VoxelBuffer> {
         self.check_len(file.metadata()?.len())?;
-        let mut buf = VoxelBuffer::zeroed(self.header.data_bytes());
+        let mut buf = VoxelBuffer::zeroed(self.header.data_bytes())?;
         file.read_exact_at(buf.bytes_mut(), self.header.vox_offset())?;
         Ok(buf)
     }
@@ -250,7 +307,7 @@ impl NiftiFile {
         let len = file.metadata()?.len();
         self.check_len(len)?;
         if region.num_elements() == 0 {
-            return Ok(VoxelBuffer::zeroed(0));
+            return VoxelBuffer::zeroed(0);
         }
         // SAFETY: the map is read-only and private to this call. Its length was
         // checked against the header just above; a file truncated by another
@@ -258,24 +315,32 @@ impl NiftiFile {
         // shared file cannot rule out (see DESIGN.md, issue 8).
         let map = unsafe { memmap2::Mmap::map(file)? };
         let start = self.header.vox_offset() as usize;
-        let data = map.get(start..start + self.header.data_bytes()).ok_or(Error::TruncatedFile {
-            what: "voxel data",
-            expected: (start + self.header.data_bytes()) as u64,
-            got: map.len() as u64,
-        })?;
-        region::extract(data, self.header.shape(), self.header.datatype().size(), region)
+        let data =
+            map.get(start..start + self.header.data_bytes())
+                .ok_or(Error::TruncatedFile {
+                    what: "voxel data",
+                    expected: (start + self.header.data_bytes()) as u64,
+                    got: map.len() as u64,
+                })?;
+        region::extract(
+            data,
+            self.header.shape(),
+            self.header.datatype().size(),
+            region,
+        )
     }
 
     fn read_gz_full(&self, file: &File) -> Result<VoxelBuffer> {
         let h = &self.header;
+        let len = file.metadata()?.len();
+        self.check_gz_can_hold(len, h.vox_offset() + h.data_bytes() as u64)?;
         let compressed = {
-            let len = file.metadata()?.len();
             let mut v = vec![0u8; len as usize];
             file.read_exact_at(&mut v, 0)?;
             v
         };
         let prefix = h.vox_offset() as usize;
-        let mut buf = VoxelBuffer::with_prefix(prefix, h.data_bytes());
+        let mut buf = VoxelBuffer::with_prefix(prefix, h.data_bytes())?;
         match gz::inflate_members(&compressed, buf.all_bytes_mut()) {
             Ok(Inflated::Complete(n)) if n == prefix + h.data_bytes() => Ok(buf),
             Ok(Inflated::Complete(n)) => Err(Error::TruncatedFile {
@@ -295,12 +360,14 @@ impl NiftiFile {
     fn read_gz_region(&self, file: &File, region: &Region) -> Result<VoxelBuffer> {
         let h = &self.header;
         let elem = h.datatype().size();
-        let mut out = VoxelBuffer::zeroed(region.num_elements() * elem);
-        if out.is_empty() {
-            return Ok(out);
+        if region.num_elements() == 0 {
+            return VoxelBuffer::zeroed(0);
         }
-        let mut stream = GzStream::new(file);
         let base = h.vox_offset();
+        let needed = base + region::end_offset(region, h.shape(), elem);
+        self.check_gz_can_hold(file.metadata()?.len(), needed)?;
+        let mut out = VoxelBuffer::zeroed(region.num_elements() * elem)?;
+        let mut stream = GzStream::new(file);
         let (span, row_bytes) = region::row_extent(region, elem);
         let step = region.0[0].step as usize;
         let mut row = vec![0u8; if step == 1 { 0 } else { span }];

@@ -118,11 +118,19 @@ fn read_field(raw: &[u8], d: &FieldDef, endian: Endian) -> FieldValue {
     if d.kind == Kind::Bytes || d.count == 1 {
         return read_scalar(bytes, d.kind, endian);
     }
-    let items = bytes.chunks_exact(d.kind.size()).map(|c| read_scalar(c, d.kind, endian));
+    let items = bytes
+        .chunks_exact(d.kind.size())
+        .map(|c| read_scalar(c, d.kind, endian));
     match d.kind {
         Kind::F32 | Kind::F64 => FieldValue::Floats(
             items
-                .map(|v| if let FieldValue::Float(x) = v { x } else { f64::NAN })
+                .map(|v| {
+                    if let FieldValue::Float(x) = v {
+                        x
+                    } else {
+                        f64::NAN
+                    }
+                })
                 .collect(),
         ),
         _ => FieldValue::Ints(
@@ -147,7 +155,12 @@ pub fn sniff(raw: &[u8]) -> Result<(Format, Endian)> {
     let endian = match (le, be) {
         (348 | 540, _) => Endian::Little,
         (_, 348 | 540) => Endian::Big,
-        _ => return Err(Error::BadSizeofHdr { little: le, big: be }),
+        _ => {
+            return Err(Error::BadSizeofHdr {
+                little: le,
+                big: be,
+            })
+        }
     };
     let size = if endian == Endian::Little { le } else { be };
     let format = if size == 540 {
@@ -187,7 +200,9 @@ impl NiftiHeader {
                 b"ni2\0" => false,
                 other => {
                     return Err(Error::BadMagic {
-                        found: String::from_utf8_lossy(other).trim_end_matches('\0').to_string(),
+                        found: String::from_utf8_lossy(other)
+                            .trim_end_matches('\0')
+                            .to_string(),
                         expected: "\"n+2\" or \"ni2\" (NIfTI-2)",
                     })
                 }
@@ -227,7 +242,10 @@ impl NiftiHeader {
     fn validate_vox_offset(&self) -> Result<u64> {
         let raw = self.number("vox_offset");
         if !raw.is_finite() || raw < 0.0 || raw > 2f64.powi(62) {
-            return Err(Error::header("vox_offset", format!("{raw} is not a valid byte offset")));
+            return Err(Error::header(
+                "vox_offset",
+                format!("{raw} is not a valid byte offset"),
+            ));
         }
         // nibabel truncates a fractional float offset.
         let off = raw as u64;
@@ -404,7 +422,8 @@ impl NiftiHeader {
                     (slope, if inter.is_finite() { inter } else { 0.0 })
                 } else {
                     let unscaled = self.int("glmax") - self.int("glmin");
-                    let scaled = (self.float("cal_max") as f32 - self.float("cal_min") as f32) as f64;
+                    let scaled =
+                        (self.float("cal_max") as f32 - self.float("cal_min") as f32) as f64;
                     if unscaled != 0 && scaled != 0.0 {
                         let s = scaled / unscaled as f64;
                         (s, self.float("cal_min") - s * self.int("glmin") as f64)
@@ -423,7 +442,9 @@ impl NiftiHeader {
     /// nibabel's voxel sizes (`get_zooms()`): `pixdim[1..=ndim]`.
     pub fn zooms(&self) -> Vec<f64> {
         let pixdim = self.floats("pixdim");
-        (1..=self.shape.len()).map(|i| pixdim.get(i).copied().unwrap_or(1.0)).collect()
+        (1..=self.shape.len())
+            .map(|i| pixdim.get(i).copied().unwrap_or(1.0))
+            .collect()
     }
 
     /// The best affine, as nibabel's `get_best_affine()`.
@@ -472,33 +493,38 @@ fn apply_nibabel_fixes(fields: &mut [(&'static str, FieldValue)], format: Format
                     p[0] = 1.0;
                 }
             }
-            ("qform_code" | "sform_code", FieldValue::Int(code)) if is_nifti => {
-                if !(0..=5).contains(code) {
-                    *code = 0;
-                }
+            ("qform_code" | "sform_code", FieldValue::Int(code))
+                if is_nifti && !(0..=5).contains(code) =>
+            {
+                *code = 0;
             }
             _ => {}
         }
     }
 }
 
-/// Serialise a NIfTI-1 header in native byte order from name/value pairs;
-/// fields not given are zero. Used by the writer.
-pub fn serialize(format: Format, values: &[(&str, FieldValue)]) -> Vec<u8> {
+/// Serialise a header in the given byte order from name/value pairs;
+/// fields not given are zero. Used by the writer and by tests.
+pub fn serialize(format: Format, endian: Endian, values: &[(&str, FieldValue)]) -> Vec<u8> {
     let mut out = vec![0u8; format.header_size()];
     for d in format.layout() {
         let Some((_, v)) = values.iter().find(|(n, _)| *n == d.name) else {
             continue;
         };
         let dst = &mut out[d.offset..d.offset + d.kind.size() * d.count];
-        let put = |dst: &mut [u8], x: f64, i: i64| match d.kind {
-            Kind::U8 => dst[0] = i as u8,
-            Kind::I16 => dst.copy_from_slice(&(i as i16).to_ne_bytes()),
-            Kind::I32 => dst.copy_from_slice(&(i as i32).to_ne_bytes()),
-            Kind::I64 => dst.copy_from_slice(&i.to_ne_bytes()),
-            Kind::F32 => dst.copy_from_slice(&(x as f32).to_ne_bytes()),
-            Kind::F64 => dst.copy_from_slice(&x.to_ne_bytes()),
-            Kind::Bytes => {}
+        let put = |dst: &mut [u8], x: f64, i: i64| {
+            match d.kind {
+                Kind::U8 => dst[0] = i as u8,
+                Kind::I16 => dst.copy_from_slice(&(i as i16).to_ne_bytes()),
+                Kind::I32 => dst.copy_from_slice(&(i as i32).to_ne_bytes()),
+                Kind::I64 => dst.copy_from_slice(&i.to_ne_bytes()),
+                Kind::F32 => dst.copy_from_slice(&(x as f32).to_ne_bytes()),
+                Kind::F64 => dst.copy_from_slice(&x.to_ne_bytes()),
+                Kind::Bytes => {}
+            }
+            if endian != Endian::NATIVE {
+                dst.reverse();
+            }
         };
         let size = d.kind.size();
         match v {

@@ -18,12 +18,20 @@ pub struct AxisRange {
 impl AxisRange {
     /// The whole axis of length `n`.
     pub fn full(n: usize) -> AxisRange {
-        AxisRange { start: 0, step: 1, count: n }
+        AxisRange {
+            start: 0,
+            step: 1,
+            count: n,
+        }
     }
 
     /// `start..stop` with step 1 (`stop` clamped below by `start`).
     pub fn span(start: usize, stop: usize) -> AxisRange {
-        AxisRange { start, step: 1, count: stop.saturating_sub(start) }
+        AxisRange {
+            start,
+            step: 1,
+            count: stop.saturating_sub(start),
+        }
     }
 
     fn last(&self) -> i128 {
@@ -62,7 +70,9 @@ impl Region {
         }
         for (axis, (r, &n)) in self.0.iter().zip(shape).enumerate() {
             if r.step == 0 {
-                return Err(Error::InvalidRegion(format!("axis {axis}: step must not be zero")));
+                return Err(Error::InvalidRegion(format!(
+                    "axis {axis}: step must not be zero"
+                )));
             }
             if r.count == 0 {
                 continue;
@@ -91,7 +101,11 @@ impl Region {
                     if r.count > 1 {
                         flips.push(i);
                     }
-                    AxisRange { start: r.last() as usize, step: -r.step, count: r.count }
+                    AxisRange {
+                        start: r.last() as usize,
+                        step: -r.step,
+                        count: r.count,
+                    }
                 } else {
                     *r
                 }
@@ -144,22 +158,41 @@ impl Iterator for Rows<'_> {
             .sum();
         // Advance the odometer over axes 1.. (axis 0 lies within the row).
         self.done = true;
-        for k in 1..axes.len() {
-            self.idx[k] += 1;
-            if self.idx[k] < axes[k].count {
+        for (i, r) in self.idx.iter_mut().zip(axes).skip(1) {
+            *i += 1;
+            if *i < r.count {
                 self.done = false;
                 break;
             }
-            self.idx[k] = 0;
+            *i = 0;
         }
         Some(off)
     }
 }
 
+/// Byte offset (relative to the first voxel) just past the last byte a
+/// positive-step region touches; 0 for an empty region.
+pub fn end_offset(region: &Region, shape: &[usize], elem: usize) -> u64 {
+    if region.num_elements() == 0 {
+        return 0;
+    }
+    let mut stride = elem as u64;
+    let mut last = 0u64;
+    for (r, &n) in region.0.iter().zip(shape) {
+        last += (r.start as u64 + (r.count as u64 - 1) * r.step as u64) * stride;
+        stride *= n as u64;
+    }
+    last + elem as u64
+}
+
 /// Bytes a row of the region spans in the file, and bytes it yields.
 pub fn row_extent(region: &Region, elem: usize) -> (usize, usize) {
     let r = region.0[0];
-    let span = if r.count == 0 { 0 } else { ((r.count - 1) * r.step as usize + 1) * elem };
+    let span = if r.count == 0 {
+        0
+    } else {
+        ((r.count - 1) * r.step as usize + 1) * elem
+    };
     (span, r.count * elem)
 }
 
@@ -178,7 +211,7 @@ pub fn gather_row(src: &[u8], dst: &mut [u8], step: usize, elem: usize) {
 /// Copy a positive-step region out of `data` (the voxels of an image of
 /// `shape`, Fortran order). `data` must hold the whole image.
 pub fn extract(data: &[u8], shape: &[usize], elem: usize, region: &Region) -> Result<VoxelBuffer> {
-    let mut out = VoxelBuffer::zeroed(region.num_elements() * elem);
+    let mut out = VoxelBuffer::zeroed(region.num_elements() * elem)?;
     let (span, row_bytes) = row_extent(region, elem);
     let step = region.0.first().map_or(1, |r| r.step as usize);
     let dst = out.bytes_mut();
@@ -189,7 +222,12 @@ pub fn extract(data: &[u8], shape: &[usize], elem: usize, region: &Region) -> Re
             expected: (off + span) as u64,
             got: data.len() as u64,
         })?;
-        gather_row(src, &mut dst[i * row_bytes..(i + 1) * row_bytes], step, elem);
+        gather_row(
+            src,
+            &mut dst[i * row_bytes..(i + 1) * row_bytes],
+            step,
+            elem,
+        );
     }
     Ok(out)
 }
@@ -218,7 +256,9 @@ mod tests {
     use super::*;
 
     fn image(shape: &[usize]) -> Vec<u8> {
-        (0..shape.iter().product::<usize>()).map(|i| i as u8).collect()
+        (0..shape.iter().product::<usize>())
+            .map(|i| i as u8)
+            .collect()
     }
 
     fn naive(shape: &[usize], region: &Region) -> Vec<u8> {
@@ -246,9 +286,21 @@ mod tests {
         let shape = [5, 4, 3];
         let data = image(&shape);
         let region = Region(vec![
-            AxisRange { start: 4, step: -2, count: 3 },
-            AxisRange { start: 1, step: 1, count: 3 },
-            AxisRange { start: 2, step: -1, count: 3 },
+            AxisRange {
+                start: 4,
+                step: -2,
+                count: 3,
+            },
+            AxisRange {
+                start: 1,
+                step: 1,
+                count: 3,
+            },
+            AxisRange {
+                start: 2,
+                step: -1,
+                count: 3,
+            },
         ]);
         region.validate(&shape).unwrap();
         let (pos, flips) = region.with_positive_steps();
@@ -263,9 +315,23 @@ mod tests {
     #[test]
     fn out_of_bounds_regions_are_refused() {
         let shape = [4, 4];
-        let bad = Region(vec![AxisRange { start: 2, step: 2, count: 2 }, AxisRange::full(4)]);
+        let bad = Region(vec![
+            AxisRange {
+                start: 2,
+                step: 2,
+                count: 2,
+            },
+            AxisRange::full(4),
+        ]);
         assert!(matches!(bad.validate(&shape), Err(Error::InvalidRegion(_))));
-        let zero = Region(vec![AxisRange { start: 0, step: 0, count: 1 }, AxisRange::full(4)]);
+        let zero = Region(vec![
+            AxisRange {
+                start: 0,
+                step: 0,
+                count: 1,
+            },
+            AxisRange::full(4),
+        ]);
         assert!(zero.validate(&shape).is_err());
         assert!(Region(vec![AxisRange::full(4)]).validate(&shape).is_err());
     }

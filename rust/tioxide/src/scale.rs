@@ -7,6 +7,7 @@
 
 use crate::buffer::VoxelBuffer;
 use crate::dtype::DataType;
+use crate::error::Result;
 
 fn to_f64(dtype: DataType, c: &[u8]) -> f64 {
     macro_rules! ne {
@@ -31,16 +32,26 @@ fn to_f64(dtype: DataType, c: &[u8]) -> f64 {
 
 /// Scale native-endian values of `dtype`; returns the new buffer and type
 /// (`F64`, or `C128` for complex input). RGB data is returned unchanged.
-pub fn apply(data: &VoxelBuffer, dtype: DataType, slope: f64, inter: f64) -> (VoxelBuffer, DataType) {
+pub fn apply(
+    data: &VoxelBuffer,
+    dtype: DataType,
+    slope: f64,
+    inter: f64,
+) -> Result<(VoxelBuffer, DataType)> {
     if dtype.is_rgb() {
-        return (data.clone(), dtype);
+        return Ok((data.clone(), dtype));
     }
     let scalar = dtype.swap_unit();
     let n = data.len() / scalar;
-    let mut out = VoxelBuffer::zeroed(n * 8);
+    let mut out = VoxelBuffer::zeroed(n * 8)?;
     let complex = dtype.is_complex();
     let dst = out.bytes_mut();
-    for (i, (s, d)) in data.bytes().chunks_exact(scalar).zip(dst.chunks_exact_mut(8)).enumerate() {
+    for (i, (s, d)) in data
+        .bytes()
+        .chunks_exact(scalar)
+        .zip(dst.chunks_exact_mut(8))
+        .enumerate()
+    {
         let mut v = to_f64(dtype, s);
         if slope != 1.0 {
             v *= slope;
@@ -51,5 +62,12 @@ pub fn apply(data: &VoxelBuffer, dtype: DataType, slope: f64, inter: f64) -> (Vo
         }
         d.copy_from_slice(&v.to_ne_bytes());
     }
-    (out, if complex { DataType::C128 } else { DataType::F64 })
+    Ok((
+        out,
+        if complex {
+            DataType::C128
+        } else {
+            DataType::F64
+        },
+    ))
 }

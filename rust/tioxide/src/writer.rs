@@ -12,7 +12,7 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 
 use crate::affine::{affine_to_qform, Affine};
-use crate::dtype::DataType;
+use crate::dtype::{DataType, Endian};
 use crate::error::{Error, Result};
 use crate::header::{serialize, FieldValue, Format};
 
@@ -31,16 +31,34 @@ pub struct WriteOptions {
 
 impl Default for WriteOptions {
     fn default() -> Self {
-        WriteOptions { gzip: None, level: 6, fields: Vec::new() }
+        WriteOptions {
+            gzip: None,
+            level: 6,
+            fields: Vec::new(),
+        }
     }
 }
 
-const PROTECTED: [&str; 6] = ["sizeof_hdr", "dim", "datatype", "bitpix", "vox_offset", "magic"];
+const PROTECTED: [&str; 6] = [
+    "sizeof_hdr",
+    "dim",
+    "datatype",
+    "bitpix",
+    "vox_offset",
+    "magic",
+];
 
 /// Build the 352 bytes (header + empty extension flag) for an image.
-pub fn build_header(shape: &[usize], dtype: DataType, affine: &Affine, extra: &[(String, FieldValue)]) -> Result<Vec<u8>> {
+pub fn build_header(
+    shape: &[usize],
+    dtype: DataType,
+    affine: &Affine,
+    extra: &[(String, FieldValue)],
+) -> Result<Vec<u8>> {
     if shape.is_empty() || shape.len() > 7 {
-        return Err(Error::InvalidData(format!("NIfTI images have 1 to 7 dimensions, got shape {shape:?}")));
+        return Err(Error::InvalidData(format!(
+            "NIfTI images have 1 to 7 dimensions, got shape {shape:?}"
+        )));
     }
     if let Some(&d) = shape.iter().find(|&&d| d == 0 || d > i16::MAX as usize) {
         return Err(Error::InvalidData(format!(
@@ -82,18 +100,24 @@ pub fn build_header(shape: &[usize], dtype: DataType, affine: &Affine, extra: &[
             continue;
         }
         if !Format::Nifti1.layout().iter().any(|d| d.name == name) {
-            return Err(Error::header("fields", format!("NIfTI-1 has no field named {name:?}")));
+            return Err(Error::header(
+                "fields",
+                format!("NIfTI-1 has no field named {name:?}"),
+            ));
         }
         values.retain(|(n, _)| n != name);
         values.push((name.as_str(), value.clone()));
     }
-    let mut bytes = serialize(Format::Nifti1, &values);
+    let mut bytes = serialize(Format::Nifti1, Endian::NATIVE, &values);
     bytes.extend_from_slice(&[0u8; 4]);
     Ok(bytes)
 }
 
 fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
@@ -102,10 +126,19 @@ fn temp_path(path: &Path) -> PathBuf {
 
 /// Write a single-file NIfTI-1 image. `data` holds the voxels in native
 /// byte order and Fortran order.
-pub fn write(path: impl AsRef<Path>, data: &[u8], shape: &[usize], dtype: DataType, affine: &Affine, options: &WriteOptions) -> Result<()> {
+pub fn write(
+    path: impl AsRef<Path>,
+    data: &[u8],
+    shape: &[usize],
+    dtype: DataType,
+    affine: &Affine,
+    options: &WriteOptions,
+) -> Result<()> {
     let path = path.as_ref();
     let run = || -> Result<()> {
-        let expected = shape.iter().try_fold(dtype.size(), |acc, &d| acc.checked_mul(d));
+        let expected = shape
+            .iter()
+            .try_fold(dtype.size(), |acc, &d| acc.checked_mul(d));
         if expected != Some(data.len()) {
             return Err(Error::InvalidData(format!(
                 "{} bytes of data do not match shape {shape:?} of {:?}",
@@ -114,7 +147,9 @@ pub fn write(path: impl AsRef<Path>, data: &[u8], shape: &[usize], dtype: DataTy
             )));
         }
         let header = build_header(shape, dtype, affine, &options.fields)?;
-        let gzip = options.gzip.unwrap_or_else(|| path.to_string_lossy().to_ascii_lowercase().ends_with(".gz"));
+        let gzip = options
+            .gzip
+            .unwrap_or_else(|| path.to_string_lossy().to_ascii_lowercase().ends_with(".gz"));
         let tmp = temp_path(path);
         let result = (|| -> Result<()> {
             let file = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);

@@ -21,7 +21,9 @@ impl Decompressor {
         // SAFETY: plain allocation call with no arguments; null is handled below.
         let ptr = unsafe { ffi::libdeflate_alloc_decompressor() };
         if ptr.is_null() {
-            return Err(Error::Io(std::io::Error::from(std::io::ErrorKind::OutOfMemory)));
+            return Err(Error::Io(std::io::Error::from(
+                std::io::ErrorKind::OutOfMemory,
+            )));
         }
         Ok(Decompressor(ptr))
     }

@@ -2,7 +2,7 @@
 
 use std::io::{self, BufRead, BufReader, Read};
 
-use flate2::bufread::MultiGzDecoder;
+use flate2::bufread::GzDecoder;
 
 use crate::error::{Error, Result};
 
@@ -30,9 +30,15 @@ impl<R: BufRead> BufRead for Counting<R> {
     }
 }
 
+type Source<R> = Counting<BufReader<R>>;
+
 /// A decompressed view of a gzip stream, read front to back.
+///
+/// Members are followed one after another; after the last one, bytes that
+/// do not start a new member (zero padding, garbage) end the stream, as in
+/// gzip(1).
 pub struct GzStream<R: Read> {
-    dec: MultiGzDecoder<Counting<BufReader<R>>>,
+    member: Option<GzDecoder<Source<R>>>,
     position: u64,
     scratch: Vec<u8>,
 }
@@ -40,9 +46,12 @@ pub struct GzStream<R: Read> {
 impl<R: Read> GzStream<R> {
     /// Wrap a compressed byte source.
     pub fn new(inner: R) -> GzStream<R> {
-        let buffered = BufReader::with_capacity(1 << 17, inner);
+        let source = Counting {
+            inner: BufReader::with_capacity(1 << 17, inner),
+            consumed: 0,
+        };
         GzStream {
-            dec: MultiGzDecoder::new(Counting { inner: buffered, consumed: 0 }),
+            member: Some(GzDecoder::new(source)),
             position: 0,
             scratch: Vec::new(),
         }
@@ -53,25 +62,49 @@ impl<R: Read> GzStream<R> {
         self.position
     }
 
-    fn fail(&self, e: io::Error, what: &'static str, wanted: u64) -> Error {
-        let offset = self.dec.get_ref().consumed;
+    fn fail(&self, e: io::Error, wanted: u64) -> Error {
+        let offset = self.member.as_ref().map_or(0, |m| m.get_ref().consumed);
         match e.kind() {
             io::ErrorKind::UnexpectedEof => Error::TruncatedFile {
-                what,
+                what: "gzip stream",
                 expected: wanted,
                 got: self.position,
             },
-            io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => Error::gzip(offset, e.to_string()),
+            io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => {
+                Error::gzip(offset, e.to_string())
+            }
             _ => Error::Io(e),
         }
+    }
+
+    /// At the end of a member: start the next one if the following bytes
+    /// are a gzip header, else end the stream. Returns false at the end.
+    fn next_member(&mut self) -> Result<bool> {
+        let Some(done) = self.member.take() else {
+            return Ok(false);
+        };
+        let mut source = done.into_inner();
+        let next = source.fill_buf().map_err(Error::Io)?;
+        if next.len() >= 2 && next[0] == 0x1f && next[1] == 0x8b {
+            self.member = Some(GzDecoder::new(source));
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     /// Read as much as possible into `buf` (less only at the end of the stream).
     pub fn read_up_to(&mut self, buf: &mut [u8]) -> Result<usize> {
         let mut filled = 0;
         while filled < buf.len() {
-            match self.dec.read(&mut buf[filled..]) {
-                Ok(0) => break,
+            let Some(member) = self.member.as_mut() else {
+                break;
+            };
+            match member.read(&mut buf[filled..]) {
+                Ok(0) => {
+                    if !self.next_member()? {
+                        break;
+                    }
+                }
                 Ok(n) => {
                     filled += n;
                     self.position += n as u64;
@@ -79,7 +112,7 @@ impl<R: Read> GzStream<R> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     let wanted = self.position + (buf.len() - filled) as u64;
-                    return Err(self.fail(e, "gzip stream", wanted));
+                    return Err(self.fail(e, wanted));
                 }
             }
         }
