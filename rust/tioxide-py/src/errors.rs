@@ -58,10 +58,17 @@ pub fn to_py(err: Error) -> PyErr {
     let filename = err.path().map(|p| p.to_string_lossy().into_owned());
     match err.kind() {
         Error::Io(io) => {
-            let errno = io.raw_os_error().unwrap_or(0);
-            let detail = match io.raw_os_error() {
-                Some(_) => std::io::Error::from_raw_os_error(errno).to_string(),
-                None => io.to_string(),
+            let errno = io.raw_os_error().unwrap_or(match io.kind() {
+                std::io::ErrorKind::NotFound => 2,
+                std::io::ErrorKind::PermissionDenied => 13,
+                std::io::ErrorKind::IsADirectory => 21,
+                _ => 0,
+            });
+            // Rust appends " (os error N)"; Python shows errno itself.
+            let detail = io.to_string();
+            let detail = match detail.rfind(" (os error") {
+                Some(cut) => detail[..cut].to_string(),
+                None => detail,
             };
             let args = (errno, detail, filename.unwrap_or_default());
             match io.kind() {
