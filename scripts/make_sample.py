@@ -30,7 +30,9 @@ def phantom(shape: tuple[int, int, int] = (64, 72, 48)) -> np.ndarray:
 
 def main() -> None:
     angle = np.deg2rad(8.0)
-    rot = np.array([[1, 0, 0], [0, np.cos(angle), -np.sin(angle)], [0, np.sin(angle), np.cos(angle)]])
+    rot = np.array(
+        [[1, 0, 0], [0, np.cos(angle), -np.sin(angle)], [0, np.sin(angle), np.cos(angle)]]
+    )
     affine = np.eye(4)
     affine[:3, :3] = rot @ np.diag([-3.0, -2.5, 3.2])
     affine[:3, 3] = [96.0, 90.0, -76.0]

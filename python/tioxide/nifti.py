@@ -22,15 +22,31 @@ import numpy.typing as npt
 from . import _core
 
 PathLike: TypeAlias = "str | os.PathLike[str]"
-Index: TypeAlias = "int | slice | None | type(Ellipsis)"
 
 _RGB = np.dtype([("R", "u1"), ("G", "u1"), ("B", "u1")])
 _RGBA = np.dtype([("R", "u1"), ("G", "u1"), ("B", "u1"), ("A", "u1")])
 _SPECIAL = {"RGB": _RGB, "RGBA": _RGBA}
 # Header fields the writer derives itself; never copied from a template header.
-_STRUCTURAL = {"sizeof_hdr", "dim", "datatype", "bitpix", "vox_offset", "magic", "pixdim",
-               "srow_x", "srow_y", "srow_z", "quatern_b", "quatern_c", "quatern_d",
-               "qoffset_x", "qoffset_y", "qoffset_z", "scl_slope", "scl_inter"}
+_STRUCTURAL = {
+    "sizeof_hdr",
+    "dim",
+    "datatype",
+    "bitpix",
+    "vox_offset",
+    "magic",
+    "pixdim",
+    "srow_x",
+    "srow_y",
+    "srow_z",
+    "quatern_b",
+    "quatern_c",
+    "quatern_d",
+    "qoffset_x",
+    "qoffset_y",
+    "qoffset_z",
+    "scl_slope",
+    "scl_inter",
+}
 
 
 def _numpy_dtype(code: str) -> np.dtype[Any]:
@@ -153,8 +169,10 @@ class NiftiHeader(Mapping[str, Any]):
             raise AttributeError(name) from None
 
     def __repr__(self) -> str:
-        return (f"NiftiHeader(format={self.format!r}, shape={self.shape}, dtype={self.dtype}, "
-                f"orientation={self.orientation!r}, path={self.header_path!r})")
+        return (
+            f"NiftiHeader(format={self.format!r}, shape={self.shape}, dtype={self.dtype}, "
+            f"orientation={self.orientation!r}, path={self.header_path!r})"
+        )
 
 
 def read_header(path: PathLike) -> NiftiHeader:
@@ -184,7 +202,9 @@ def normalize_region(
         raise IndexError("an index can only have a single ellipsis ('...')")
     real = sum(1 for it in items if it is not None and it is not Ellipsis)
     if real > len(shape):
-        raise IndexError(f"too many indices: image is {len(shape)}-dimensional, but {real} were indexed")
+        raise IndexError(
+            f"too many indices: image is {len(shape)}-dimensional, but {real} were indexed"
+        )
     fill = (slice(None),) * (len(shape) - real)
     if ellipses:
         at = next(i for i, it in enumerate(items) if it is Ellipsis)
@@ -205,13 +225,14 @@ def normalize_region(
             axes.append((start, step, count) if count else (0, 1, 0))
             out_shape.append(count)
         elif _is_int(item):
-            i = int(item)  # type: ignore[call-overload]
+            i = int(item)  # type: ignore[call-overload,unused-ignore]
             if not -n <= i < n:
                 raise IndexError(f"index {i} is out of bounds for axis {axis} with size {n}")
             axes.append((i % n, 1, 1))
         else:
             raise TypeError(
-                f"only integers, slices, Ellipsis and None are valid indices, got {type(item).__name__}"
+                "only integers, slices, Ellipsis and None are valid indices, "
+                f"got {type(item).__name__}"
             )
     return axes, tuple(out_shape)
 
@@ -290,8 +311,9 @@ def write(
         raise ValueError(f"{os.fspath(path)}: affine must be 4x4, got shape {aff.shape}")
     flat = np.asfortranarray(arr).reshape(-1, order="F").view(np.uint8)
     try:
-        _core.write(path, flat, list(arr.shape), code, aff.tolist(), gzip, level,
-                    _header_fields(header))
+        _core.write(
+            path, flat, list(arr.shape), code, aff.tolist(), gzip, level, _header_fields(header)
+        )
     except ValueError as e:
         if "cannot write dtype" in str(e):
             raise TypeError(f"{os.fspath(path)}: NIfTI cannot store dtype {arr.dtype}") from None
