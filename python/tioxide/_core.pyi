@@ -63,4 +63,6 @@ def write(
     level: int = 6,
     fields: dict[str, Any] | None = None,
 ) -> None: ...
+
 __build_profile__: str
+def clear_cache() -> None: ...

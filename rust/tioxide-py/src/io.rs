@@ -98,3 +98,10 @@ pub fn write(
     py.detach(|| tioxide::write(&path, bytes, &shape, dtype, &affine, &options))
         .map_err(to_py)
 }
+
+/// Forget cached headers and memory maps (they are revalidated by `stat` on
+/// every use anyway; this releases their memory and address space).
+#[pyfunction]
+pub fn clear_cache() {
+    tioxide::cache::clear();
+}

@@ -13,6 +13,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(header::read_header, m)?)?;
     m.add_function(wrap_pyfunction!(io::read, m)?)?;
     m.add_function(wrap_pyfunction!(io::write, m)?)?;
+    m.add_function(wrap_pyfunction!(io::clear_cache, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // benches/compare.py refuses to time anything but an optimised build.
     m.add(

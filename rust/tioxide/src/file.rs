@@ -2,14 +2,18 @@
 //! header, and reading all or part of its voxels.
 
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use crate::buffer::VoxelBuffer;
+use crate::cache::{FileKey, StatCache, MAPS};
 use crate::dtype::{swap_in_place, DataType, Endian};
 use crate::error::{Error, Result};
 use crate::gz::{self, GzStream, Inflated};
-use crate::header::NiftiHeader;
+use crate::header::{Format, NiftiHeader};
 use crate::region::{self, flip_axis, Region, Rows};
 use crate::scale;
 
@@ -97,7 +101,13 @@ impl ImagePaths {
 pub struct NiftiFile {
     paths: ImagePaths,
     header: NiftiHeader,
+    data_gzipped: bool,
 }
+
+type HeaderKey = (FileKey, Option<FileKey>);
+
+/// Parsed headers (with the data file's compression), by header path.
+pub static HEADERS: StatCache<HeaderKey, (NiftiHeader, bool)> = StatCache::new(256);
 
 fn open(path: &Path) -> Result<File> {
     let file = File::open(path)?;
@@ -129,37 +139,39 @@ fn is_gzip_file(file: &File) -> Result<bool> {
     Ok(gz::is_gzip(&read_at_most(file, 0, 2)?))
 }
 
-fn read_header_from(path: &Path, pair: bool) -> Result<NiftiHeader> {
-    let file = open(path)?;
-    let first = if is_gzip_file(&file)? {
-        let mut stream = GzStream::new(&file);
-        let mut buf = vec![0u8; FIRST_READ];
+/// Read and parse the header at `path`, saying too whether the file is gzipped.
+fn read_header_from(path: &Path, pair: bool) -> Result<(NiftiHeader, bool)> {
+    let mut file = open(path)?;
+    let first = read_at_most(&file, 0, FIRST_READ)?;
+    if gz::is_gzip(&first) {
+        // Inflate just the fixed header, then the extensions if there are any.
+        file.seek(SeekFrom::Start(first.len() as u64))?;
+        let mut stream = GzStream::new((&first[..]).chain(&file), 8 << 10);
+        let mut buf = vec![0u8; Format::Nifti2.min_single_offset() as usize];
         let n = stream.read_up_to(&mut buf)?;
         buf.truncate(n);
         let mut h = NiftiHeader::parse(&buf, pair)?;
-        let want = extension_end(&h, pair, u64::MAX)?;
-        if want > buf.len() as u64 {
-            buf.resize(want as usize, 0);
+        let hs = h.format().header_size();
+        let want = extension_end(&h, pair, u64::MAX)? as usize;
+        if n > hs && buf[hs] != 0 && want > n {
+            buf.resize(want, 0);
             let got = n + stream.read_up_to(&mut buf[n..])?;
             buf.truncate(got);
         }
-        let hs = h.format().header_size();
-        h.parse_extensions(&buf[hs.min(buf.len())..buf.len().min(want as usize)])?;
-        return Ok(h);
-    } else {
-        read_at_most(&file, 0, FIRST_READ)?
-    };
+        h.parse_extensions(&buf[hs.min(buf.len())..buf.len().min(want)])?;
+        return Ok((h, true));
+    }
     let mut h = NiftiHeader::parse(&first, pair)?;
     let file_len = file.metadata()?.len();
-    let want = extension_end(&h, pair, file_len)?;
+    let want = extension_end(&h, pair, file_len)? as usize;
     let hs = h.format().header_size();
-    let tail = if want as usize <= first.len() {
-        first[hs.min(first.len())..want as usize].to_vec()
+    let tail = if want <= first.len() {
+        first[hs.min(first.len())..want].to_vec()
     } else {
-        read_at_most(&file, hs as u64, want as usize - hs)?
+        read_at_most(&file, hs as u64, want - hs)?
     };
     h.parse_extensions(&tail)?;
-    Ok(h)
+    Ok((h, false))
 }
 
 /// Where the extension block ends: `vox_offset` for single files, the end of a `.hdr`.
@@ -189,14 +201,36 @@ impl NiftiFile {
         let path = path.as_ref();
         let run = || {
             let paths = ImagePaths::resolve(path);
-            let header = read_header_from(&paths.header, paths.pair)?;
-            if !paths.pair && !header.is_single_file() {
-                return Err(Error::BadMagic {
-                    found: "ni1/ni2 (header of a .hdr/.img pair)".into(),
-                    expected: "a single-file magic (n+1/n+2) in a .nii file",
-                });
-            }
-            Ok(NiftiFile { paths, header })
+            let key = (
+                FileKey::of(&paths.header)?,
+                if paths.pair {
+                    FileKey::of(&paths.data).ok()
+                } else {
+                    None
+                },
+            );
+            let (header, data_gzipped) = HEADERS.get_or_insert(&paths.header, key, || {
+                let (header, header_gz) = read_header_from(&paths.header, paths.pair)?;
+                if !paths.pair && !header.is_single_file() {
+                    return Err(Error::BadMagic {
+                        found: "ni1/ni2 (header of a .hdr/.img pair)".into(),
+                        expected: "a single-file magic (n+1/n+2) in a .nii file",
+                    });
+                }
+                // A missing .img is reported when the voxels are read.
+                let gz = match paths.pair {
+                    false => header_gz,
+                    true => open(&paths.data)
+                        .and_then(|f| is_gzip_file(&f))
+                        .unwrap_or(false),
+                };
+                Ok((header, gz))
+            })?;
+            Ok(NiftiFile {
+                paths,
+                header,
+                data_gzipped,
+            })
         };
         run().map_err(|e: Error| e.in_file(path))
     }
@@ -248,14 +282,12 @@ impl NiftiFile {
         region.validate(&shape)?;
         let (positive, flips) = region.with_positive_steps();
         let out_shape = region.shape();
-        let file = open(&self.paths.data)?;
-        let gzipped = is_gzip_file(&file)?;
         let whole = region == &full;
-        let mut data = match (gzipped, whole) {
-            (false, true) => self.read_plain_full(&file)?,
-            (false, false) => self.read_plain_region(&file, &positive)?,
-            (true, true) => self.read_gz_full(&file)?,
-            (true, false) => self.read_gz_region(&file, &positive)?,
+        let mut data = match (self.data_gzipped, whole) {
+            (false, true) => self.read_plain_full(&open(&self.paths.data)?)?,
+            (false, false) => self.read_plain_region(&positive)?,
+            (true, true) => self.read_gz_full(&open(&self.paths.data)?)?,
+            (true, false) => self.read_gz_region(&open(&self.paths.data)?, &positive)?,
         };
         if h.endian() != Endian::NATIVE {
             swap_in_place(data.bytes_mut(), dtype.swap_unit());
@@ -303,17 +335,21 @@ impl NiftiFile {
         Ok(buf)
     }
 
-    fn read_plain_region(&self, file: &File, region: &Region) -> Result<VoxelBuffer> {
-        let len = file.metadata()?.len();
-        self.check_len(len)?;
+    fn read_plain_region(&self, region: &Region) -> Result<VoxelBuffer> {
+        let key = FileKey::of(&self.paths.data)?;
+        self.check_len(key.size())?;
         if region.num_elements() == 0 {
             return VoxelBuffer::zeroed(0);
         }
-        // SAFETY: the map is read-only and private to this call. Its length was
-        // checked against the header just above; a file truncated by another
-        // process while mapped can still fault, which read-only mapping of a
-        // shared file cannot rule out (see DESIGN.md, issue 8).
-        let map = unsafe { memmap2::Mmap::map(file)? };
+        let map = MAPS.get_or_insert(&self.paths.data, key, || {
+            let file = open(&self.paths.data)?;
+            // SAFETY: the map is read-only. Its length was checked against the
+            // header just above and it is used only while the file's size and
+            // mtime still match; a file truncated in place by another process
+            // between that check and the copy can still fault, which no
+            // read-only mapping of a shared file can rule out (issue 8).
+            Ok(Arc::new(unsafe { memmap2::Mmap::map(&file)? }))
+        })?;
         let start = self.header.vox_offset() as usize;
         let data =
             map.get(start..start + self.header.data_bytes())
@@ -367,7 +403,7 @@ impl NiftiFile {
         let needed = base + region::end_offset(region, h.shape(), elem);
         self.check_gz_can_hold(file.metadata()?.len(), needed)?;
         let mut out = VoxelBuffer::zeroed(region.num_elements() * elem)?;
-        let mut stream = GzStream::new(file);
+        let mut stream = GzStream::new(file, 256 << 10);
         let (span, row_bytes) = region::row_extent(region, elem);
         let step = region.0[0].step as usize;
         let mut row = vec![0u8; if step == 1 { 0 } else { span }];

@@ -27,6 +27,7 @@
 
 pub mod affine;
 pub mod buffer;
+pub mod cache;
 pub mod dtype;
 pub mod error;
 pub mod file;

@@ -44,10 +44,11 @@ pub struct GzStream<R: Read> {
 }
 
 impl<R: Read> GzStream<R> {
-    /// Wrap a compressed byte source.
-    pub fn new(inner: R) -> GzStream<R> {
+    /// Wrap a compressed byte source, reading it `buffer` bytes at a time
+    /// (small for a header, large for voxels).
+    pub fn new(inner: R, buffer: usize) -> GzStream<R> {
         let source = Counting {
-            inner: BufReader::with_capacity(1 << 17, inner),
+            inner: BufReader::with_capacity(buffer, inner),
             consumed: 0,
         };
         GzStream {

@@ -1,0 +1,105 @@
+//! Small per-process caches of parsed headers and memory maps, keyed by
+//! path and validated by `stat` on every use.
+//!
+//! Patch-based training reads many small regions from the same files; a
+//! cached header and map turn each read into one `stat` plus the copy of the
+//! bytes the region needs (no open, no parse, no page-table setup for pages
+//! mapped before).
+//!
+//! Entries are trusted only while device, inode, size and modification time
+//! match. The locks are only ever *tried*: a reader that finds one busy, or
+//! a child process forked while another thread held it (DataLoader workers),
+//! simply reads uncached, so a cache can never deadlock or hand out stale
+//! data.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::error::Result;
+
+/// Identity of a file's current contents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileKey {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime_ns: i128,
+}
+
+impl FileKey {
+    /// `stat` the path.
+    pub fn of(path: &Path) -> std::io::Result<FileKey> {
+        let m = std::fs::metadata(path)?;
+        Ok(FileKey {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        })
+    }
+
+    /// Size of the file in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+}
+
+/// A least-recently-used map from path to a value valid for one [`FileKey`].
+pub struct StatCache<K, V> {
+    entries: Mutex<Vec<(PathBuf, K, V)>>,
+    capacity: usize,
+}
+
+impl<K: PartialEq + Copy, V: Clone> StatCache<K, V> {
+    /// An empty cache holding at most `capacity` entries.
+    pub const fn new(capacity: usize) -> StatCache<K, V> {
+        StatCache {
+            entries: Mutex::new(Vec::new()),
+            capacity,
+        }
+    }
+
+    /// The cached value for `path` if its key still matches, else `make()`
+    /// (stored for next time).
+    pub fn get_or_insert(
+        &self,
+        path: &Path,
+        key: K,
+        make: impl FnOnce() -> Result<V>,
+    ) -> Result<V> {
+        if let Ok(mut entries) = self.entries.try_lock() {
+            if let Some(i) = entries.iter().position(|(p, k, _)| p == path && *k == key) {
+                let entry = entries.remove(i);
+                let value = entry.2.clone();
+                entries.push(entry);
+                return Ok(value);
+            }
+        }
+        let value = make()?;
+        if let Ok(mut entries) = self.entries.try_lock() {
+            entries.retain(|(p, _, _)| p != path);
+            if entries.len() >= self.capacity {
+                entries.remove(0);
+            }
+            entries.push((path.to_path_buf(), key, value.clone()));
+        }
+        Ok(value)
+    }
+
+    /// Drop every entry.
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+}
+
+/// Memory maps of plain data files, for region reads.
+pub static MAPS: StatCache<FileKey, Arc<memmap2::Mmap>> = StatCache::new(32);
+
+/// Drop all cached headers and maps (their memory is released once no read uses them).
+pub fn clear() {
+    MAPS.clear();
+    crate::file::HEADERS.clear();
+}
