@@ -8,7 +8,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use tioxide::header::serialize;
-use tioxide::{AxisRange, DataType, Endian, FieldValue, Format, NiftiFile, Region};
+use tioxide::{AxisRange, Endian, FieldValue, Format, NiftiFile, Region};
 
 const SHAPE: [usize; 3] = [256, 256, 176];
 
