@@ -1,14 +1,14 @@
 //! Voxel-to-world affines: nibabel's best-affine rules, quaternions and
 //! orientation codes.
 //!
-//! nibabel evaluates the qform quaternion in `longdouble`; this module uses
-//! `f64`, so qform-derived affines can differ from nibabel's in the last bit
-//! or two. sform- and pixdim-derived affines are exact.
+//! nibabel evaluates the qform quaternion in `longdouble`; so does this
+//! module (see [`crate::xfloat`]), so every affine equals nibabel's exactly.
 
 use nalgebra::{Matrix3, Matrix4, SymmetricEigen};
 
 use crate::error::{Error, Result};
 use crate::header::{Format, NiftiHeader};
+use crate::xfloat::X80;
 
 /// A 4x4 row-major affine.
 pub type Affine = [[f64; 4]; 4];
@@ -50,6 +50,9 @@ pub fn sform(h: &NiftiHeader) -> Affine {
 }
 
 /// The affine encoded by the qform quaternion, offsets and `pixdim`.
+///
+/// Evaluated in x87 extended precision in nibabel's order of operations, so
+/// the result equals nibabel's `get_qform()` bit for bit.
 pub fn qform(h: &NiftiHeader) -> Result<Affine> {
     let (b, c, d) = (
         h.float("quatern_b"),
@@ -59,15 +62,22 @@ pub fn qform(h: &NiftiHeader) -> Result<Affine> {
     // nibabel's threshold scales with the precision the values were stored in.
     let thresh = match h.format() {
         Format::Nifti2 => 3.0 * f64::EPSILON,
-        _ => 3.0 * f64::from(f32::EPSILON),
+        _ => f64::from(3.0 * f32::EPSILON),
     };
-    let w = fill_positive(b, c, d, thresh).ok_or_else(|| {
-        Error::header(
+    let (xb, xc, xd) = (X80::from_f64(b), X80::from_f64(c), X80::from_f64(d));
+    let norm = xb.mul(xb).add(xc.mul(xc)).add(xd.mul(xd));
+    let w2 = X80::from_f64(1.0).sub(norm);
+    let w = if w2.abs() < X80::from_f64(thresh) {
+        X80::from_f64(0.0)
+    } else if w2.is_negative() {
+        return Err(Error::header(
             "quatern_b",
-            format!("({b}, {c}, {d}) is not a unit quaternion's vector part"),
-        )
-    })?;
-    let r = quat2mat([w, b, c, d]);
+            format!("({b}, {c}, {d}) is longer than a unit quaternion's vector part"),
+        ));
+    } else {
+        w2.sqrt()
+    };
+    let r = quat2mat_x80([w, xb, xc, xd]);
     let pixdim = h.floats("pixdim");
     let px = |i: usize| pixdim.get(i).copied().unwrap_or(1.0);
     let vox = [px(1), px(2), px(3) * px(0)];
@@ -77,13 +87,35 @@ pub fn qform(h: &NiftiHeader) -> Result<Affine> {
         h.float("qoffset_z"),
     ];
     let mut a = IDENTITY;
-    for i in 0..3 {
-        for j in 0..3 {
-            a[i][j] = r[i][j] * vox[j];
+    for (i, row) in a.iter_mut().enumerate().take(3) {
+        for (j, v) in vox.iter().enumerate() {
+            // numpy's dot starts from +0, so a zero product is +0.
+            row[j] = r[i][j].mul(X80::from_f64(*v)).to_f64() + 0.0;
         }
-        a[i][3] = offs[i];
+        row[3] = offs[i];
     }
     Ok(a)
+}
+
+/// nibabel's `quat2mat` in extended precision.
+fn quat2mat_x80(q: [X80; 4]) -> [[X80; 3]; 3] {
+    let [w, x, y, z] = q;
+    let one = X80::from_f64(1.0);
+    let nq = w.mul(w).add(x.mul(x)).add(y.mul(y)).add(z.mul(z));
+    if nq < X80::from_f64(f64::EPSILON) {
+        let zero = X80::from_f64(0.0);
+        return [[one, zero, zero], [zero, one, zero], [zero, zero, one]];
+    }
+    let s = X80::from_f64(2.0).div(nq);
+    let (xs, ys, zs) = (x.mul(s), y.mul(s), z.mul(s));
+    let (wx, wy, wz) = (w.mul(xs), w.mul(ys), w.mul(zs));
+    let (xx, xy, xz) = (x.mul(xs), x.mul(ys), x.mul(zs));
+    let (yy, yz, zz) = (y.mul(ys), y.mul(zs), z.mul(zs));
+    [
+        [one.sub(yy.add(zz)), xy.sub(wz), xz.add(wy)],
+        [xy.add(wz), one.sub(xx.add(zz)), yz.sub(wx)],
+        [xz.sub(wy), yz.add(wx), one.sub(xx.add(yy))],
+    ]
 }
 
 /// The `w` of a unit quaternion from its vector part, or `None` if

@@ -37,6 +37,7 @@ pub mod layout;
 pub mod region;
 pub mod scale;
 pub mod writer;
+pub mod xfloat;
 
 pub use buffer::VoxelBuffer;
 pub use dtype::{DataType, Endian};
