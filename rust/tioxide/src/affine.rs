@@ -65,8 +65,8 @@ pub fn qform(h: &NiftiHeader) -> Result<Affine> {
         _ => f64::from(3.0 * f32::EPSILON),
     };
     let (xb, xc, xd) = (X80::from_f64(b), X80::from_f64(c), X80::from_f64(d));
-    let norm = xb.mul(xb).add(xc.mul(xc)).add(xd.mul(xd));
-    let w2 = X80::from_f64(1.0).sub(norm);
+    let norm = xb.times(xb).plus(xc.times(xc)).plus(xd.times(xd));
+    let w2 = X80::from_f64(1.0).minus(norm);
     let w = if w2.abs() < X80::from_f64(thresh) {
         X80::from_f64(0.0)
     } else if w2.is_negative() {
@@ -90,7 +90,7 @@ pub fn qform(h: &NiftiHeader) -> Result<Affine> {
     for (i, row) in a.iter_mut().enumerate().take(3) {
         for (j, v) in vox.iter().enumerate() {
             // numpy's dot starts from +0, so a zero product is +0.
-            row[j] = r[i][j].mul(X80::from_f64(*v)).to_f64() + 0.0;
+            row[j] = r[i][j].times(X80::from_f64(*v)).to_f64() + 0.0;
         }
         row[3] = offs[i];
     }
@@ -101,20 +101,20 @@ pub fn qform(h: &NiftiHeader) -> Result<Affine> {
 fn quat2mat_x80(q: [X80; 4]) -> [[X80; 3]; 3] {
     let [w, x, y, z] = q;
     let one = X80::from_f64(1.0);
-    let nq = w.mul(w).add(x.mul(x)).add(y.mul(y)).add(z.mul(z));
+    let nq = w.times(w).plus(x.times(x)).plus(y.times(y)).plus(z.times(z));
     if nq < X80::from_f64(f64::EPSILON) {
         let zero = X80::from_f64(0.0);
         return [[one, zero, zero], [zero, one, zero], [zero, zero, one]];
     }
-    let s = X80::from_f64(2.0).div(nq);
-    let (xs, ys, zs) = (x.mul(s), y.mul(s), z.mul(s));
-    let (wx, wy, wz) = (w.mul(xs), w.mul(ys), w.mul(zs));
-    let (xx, xy, xz) = (x.mul(xs), x.mul(ys), x.mul(zs));
-    let (yy, yz, zz) = (y.mul(ys), y.mul(zs), z.mul(zs));
+    let s = X80::from_f64(2.0).over(nq);
+    let (xs, ys, zs) = (x.times(s), y.times(s), z.times(s));
+    let (wx, wy, wz) = (w.times(xs), w.times(ys), w.times(zs));
+    let (xx, xy, xz) = (x.times(xs), x.times(ys), x.times(zs));
+    let (yy, yz, zz) = (y.times(ys), y.times(zs), z.times(zs));
     [
-        [one.sub(yy.add(zz)), xy.sub(wz), xz.add(wy)],
-        [xy.add(wz), one.sub(xx.add(zz)), yz.sub(wx)],
-        [xz.sub(wy), yz.add(wx), one.sub(xx.add(yy))],
+        [one.minus(yy.plus(zz)), xy.minus(wz), xz.plus(wy)],
+        [xy.plus(wz), one.minus(xx.plus(zz)), yz.minus(wx)],
+        [xz.minus(wy), yz.plus(wx), one.minus(xx.plus(yy))],
     ]
 }
 

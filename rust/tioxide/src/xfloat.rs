@@ -104,7 +104,7 @@ impl X80 {
     }
 
     /// Correctly rounded `self * other`.
-    pub fn mul(self, other: X80) -> X80 {
+    pub fn times(self, other: X80) -> X80 {
         if self.is_zero() || other.is_zero() {
             return X80 {
                 neg: self.neg != other.neg,
@@ -117,7 +117,7 @@ impl X80 {
     }
 
     /// Correctly rounded `self / other` (`other` non-zero).
-    pub fn div(self, other: X80) -> X80 {
+    pub fn over(self, other: X80) -> X80 {
         if self.is_zero() || other.is_zero() {
             return ZERO;
         }
@@ -137,7 +137,7 @@ impl X80 {
     }
 
     /// Correctly rounded `self + other`.
-    pub fn add(self, other: X80) -> X80 {
+    pub fn plus(self, other: X80) -> X80 {
         if self.is_zero() {
             return other;
         }
@@ -169,8 +169,8 @@ impl X80 {
     }
 
     /// Correctly rounded `self - other`.
-    pub fn sub(self, other: X80) -> X80 {
-        self.add(X80 {
+    pub fn minus(self, other: X80) -> X80 {
+        self.plus(X80 {
             neg: !other.neg,
             ..other
         })
@@ -219,7 +219,7 @@ impl X80 {
 
 impl PartialOrd for X80 {
     fn partial_cmp(&self, other: &X80) -> Option<Ordering> {
-        let d = self.sub(*other);
+        let d = self.minus(*other);
         Some(if d.is_zero() {
             Ordering::Equal
         } else if d.neg {
@@ -267,10 +267,10 @@ mod tests {
                 // Products and sums of these round identically when the
                 // exact result fits f64; otherwise extended then f64
                 // rounding equals direct f64 rounding except on rare ties.
-                assert_eq!(x(a).mul(x(b)).to_f64(), a * b, "{a} * {b}");
-                assert_eq!(x(a).add(x(b)).to_f64(), a + b, "{a} + {b}");
-                assert_eq!(x(a).sub(x(b)).to_f64(), a - b, "{a} - {b}");
-                assert_eq!(x(a).div(x(b)).to_f64(), a / b, "{a} / {b}");
+                assert_eq!(x(a).times(x(b)).to_f64(), a * b, "{a} * {b}");
+                assert_eq!(x(a).plus(x(b)).to_f64(), a + b, "{a} + {b}");
+                assert_eq!(x(a).minus(x(b)).to_f64(), a - b, "{a} - {b}");
+                assert_eq!(x(a).over(x(b)).to_f64(), a / b, "{a} / {b}");
             }
             assert_eq!(x(a.abs()).sqrt().to_f64(), a.abs().sqrt(), "sqrt {a}");
         }
@@ -280,8 +280,8 @@ mod tests {
     fn extended_precision_is_kept() {
         // 1 + 2^-60 is representable in 64 bits but not in f64.
         let tiny = x(2f64.powi(-60));
-        let s = x(1.0).add(tiny);
-        assert_eq!(s.sub(x(1.0)).to_f64(), 2f64.powi(-60));
+        let s = x(1.0).plus(tiny);
+        assert_eq!(s.minus(x(1.0)).to_f64(), 2f64.powi(-60));
         assert!(x(1.0) < s);
     }
 }
