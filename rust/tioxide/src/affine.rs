@@ -101,7 +101,11 @@ pub fn qform(h: &NiftiHeader) -> Result<Affine> {
 fn quat2mat_x80(q: [X80; 4]) -> [[X80; 3]; 3] {
     let [w, x, y, z] = q;
     let one = X80::from_f64(1.0);
-    let nq = w.times(w).plus(x.times(x)).plus(y.times(y)).plus(z.times(z));
+    let nq = w
+        .times(w)
+        .plus(x.times(x))
+        .plus(y.times(y))
+        .plus(z.times(z));
     if nq < X80::from_f64(f64::EPSILON) {
         let zero = X80::from_f64(0.0);
         return [[one, zero, zero], [zero, one, zero], [zero, zero, one]];
