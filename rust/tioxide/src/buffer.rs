@@ -79,6 +79,17 @@ impl VoxelBuffer {
         &mut bytemuck::cast_slice_mut(&mut self.words)[..end]
     }
 
+    /// Move the voxels to the start of the storage if they are not 16-byte
+    /// aligned there (a `vox_offset` that is not a multiple of 16), so that
+    /// every element type can be viewed in place.
+    pub fn realign(&mut self) {
+        if self.offset % 16 != 0 {
+            let (o, l) = (self.offset, self.len);
+            bytemuck::cast_slice_mut::<u64, u8>(&mut self.words).copy_within(o..o + l, 0);
+            self.offset = 0;
+        }
+    }
+
     /// Number of voxel bytes.
     pub fn len(&self) -> usize {
         self.len

@@ -370,15 +370,18 @@ impl NiftiFile {
         let h = &self.header;
         let len = file.metadata()?.len();
         self.check_gz_can_hold(len, h.vox_offset() + h.data_bytes() as u64)?;
-        let compressed = {
-            let mut v = vec![0u8; len as usize];
-            file.read_exact_at(&mut v, 0)?;
-            v
-        };
+        // SAFETY: read-only map used only within this call. libdeflate reads
+        // it as plain bytes; a concurrent truncation could fault, as with any
+        // mapped read (issue 8 replaces this with a guarded reader).
+        let compressed = unsafe { memmap2::Mmap::map(file)? };
+        let _ = compressed.advise(memmap2::Advice::Sequential);
         let prefix = h.vox_offset() as usize;
         let mut buf = VoxelBuffer::with_prefix(prefix, h.data_bytes())?;
         match gz::inflate_members(&compressed, buf.all_bytes_mut()) {
-            Ok(Inflated::Complete(n)) if n == prefix + h.data_bytes() => Ok(buf),
+            Ok(Inflated::Complete(n)) if n == prefix + h.data_bytes() => {
+                buf.realign();
+                Ok(buf)
+            }
             Ok(Inflated::Complete(n)) => Err(Error::TruncatedFile {
                 what: "voxel data (decompressed)",
                 expected: (prefix + h.data_bytes()) as u64,

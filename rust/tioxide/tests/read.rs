@@ -313,3 +313,19 @@ fn multi_member_gzip_is_read_whole() {
         naive_region(full.data.bytes(), &shape, 2, &region).as_slice()
     );
 }
+
+#[test]
+fn odd_vox_offset_gzip_gives_aligned_voxels() {
+    let dir = tempfile::tempdir().unwrap();
+    let values: Vec<f64> = (0..24).map(|i| i as f64 * 0.5).collect();
+    let native: Vec<u8> = values.iter().flat_map(|v| v.to_ne_bytes()).collect();
+    let mut fields = nifti1_fields(&[4, 3, 2], DataType::F64, 356.0);
+    set(&mut fields, "scl_slope", FieldValue::Float(0.0));
+    let mut f = header_bytes(Format::Nifti1, Endian::Little, &fields);
+    f.extend_from_slice(&[0u8; 4]);
+    f.extend(&native);
+    let p = put(dir.path(), "odd.nii.gz", &gzip(&f));
+    let arr = tioxide::read(&p, None).unwrap();
+    assert_eq!(arr.data.offset() % 16, 0);
+    assert_eq!(arr.data.as_slice::<f64>().unwrap(), values.as_slice());
+}
