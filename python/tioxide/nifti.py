@@ -270,7 +270,10 @@ def read(path: PathLike, region: Any = None) -> npt.NDArray[Any]:
     if region is None:
         return _to_array(_core.read(path))
     shape = read_header(path).shape
-    axes, out_shape = normalize_region(region, shape)
+    try:
+        axes, out_shape = normalize_region(region, shape)
+    except (IndexError, TypeError, ValueError) as e:
+        raise type(e)(f"{os.fspath(path)}: {e}") from None
     return _to_array(_core.read(path, axes)).reshape(out_shape, order="F")
 
 
@@ -310,6 +313,8 @@ def write(
     arr = np.asarray(array)
     if arr.dtype == np.bool_:
         arr = arr.astype(np.uint8)
+    if arr.dtype.kind not in "iufc" and arr.dtype not in (_RGB, _RGBA):
+        raise TypeError(f"{os.fspath(path)}: NIfTI cannot store dtype {arr.dtype}")
     code = {v: k for k, v in _SPECIAL.items()}.get(arr.dtype, None)
     if code is None:
         native = arr.dtype.newbyteorder("=") if arr.dtype.byteorder not in "=|" else arr.dtype

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use tioxide::{AxisRange, DataType, FieldValue, NiftiFile, Region, WriteOptions};
 
 use crate::errors::to_py;
@@ -51,11 +52,12 @@ pub fn read<'py>(
 /// Python header-field values accepted by the writer.
 #[derive(FromPyObject)]
 pub enum PyField {
+    // First, so that `bytes` is not taken for a sequence of integers.
+    Bytes(PyBackedBytes),
     Int(i64),
     Float(f64),
     Ints(Vec<i64>),
     Floats(Vec<f64>),
-    Bytes(Vec<u8>),
 }
 
 /// Write a single-file NIfTI-1 image from native-endian, Fortran-ordered bytes.
@@ -84,7 +86,7 @@ pub fn write(
                 PyField::Float(x) => FieldValue::Float(x),
                 PyField::Ints(x) => FieldValue::Ints(x),
                 PyField::Floats(x) => FieldValue::Floats(x),
-                PyField::Bytes(b) => FieldValue::Bytes(b),
+                PyField::Bytes(b) => FieldValue::Bytes(b.to_vec()),
             };
             (k, v)
         })

@@ -304,10 +304,18 @@ pub fn io_orientation(a: &Affine) -> [Option<(usize, i8)>; 3] {
             r += u.column(k) * vt.row(k);
         }
     }
+    // Columns with the most dominant entry claim their world axis first.
+    let peak = |j: usize| {
+        -(0..3)
+            .map(|i| r[(i, j)] * r[(i, j)])
+            .fold(f64::MIN, f64::max)
+    };
+    let mut order = [0usize, 1, 2];
+    order.sort_by(|&a, &b| peak(a).total_cmp(&peak(b)));
     let mut out = [None; 3];
-    for (in_ax, o) in out.iter_mut().enumerate() {
+    for in_ax in order {
         let col = r.column(in_ax).into_owned();
-        if col.iter().all(|v| v.abs() <= 1e-8 + 1e-5 * 0.0) {
+        if col.iter().all(|v| v.abs() <= 1e-8) {
             continue;
         }
         let mut out_ax = 0;
@@ -316,7 +324,7 @@ pub fn io_orientation(a: &Affine) -> [Option<(usize, i8)>; 3] {
                 out_ax = k;
             }
         }
-        *o = Some((out_ax, if col[out_ax] < 0.0 { -1 } else { 1 }));
+        out[in_ax] = Some((out_ax, if col[out_ax] < 0.0 { -1 } else { 1 }));
         for j in 0..3 {
             r[(out_ax, j)] = 0.0;
         }

@@ -152,47 +152,39 @@ fn read_header_from(path: &Path, pair: bool) -> Result<(NiftiHeader, bool)> {
         buf.truncate(n);
         let mut h = NiftiHeader::parse(&buf, pair)?;
         let hs = h.format().header_size();
-        let want = extension_end(&h, pair, u64::MAX)? as usize;
+        let want = extension_end(&h, pair, u64::MAX) as usize;
         if n > hs && buf[hs] != 0 && want > n {
             buf.resize(want, 0);
             let got = n + stream.read_up_to(&mut buf[n..])?;
             buf.truncate(got);
         }
-        h.parse_extensions(&buf[hs.min(buf.len())..buf.len().min(want)])?;
+        h.parse_extensions(&buf[hs.min(buf.len())..buf.len().min(want)], !pair)?;
         return Ok((h, true));
     }
     let mut h = NiftiHeader::parse(&first, pair)?;
     let file_len = file.metadata()?.len();
-    let want = extension_end(&h, pair, file_len)? as usize;
+    let want = extension_end(&h, pair, file_len) as usize;
     let hs = h.format().header_size();
     let tail = if want <= first.len() {
         first[hs.min(first.len())..want].to_vec()
     } else {
         read_at_most(&file, hs as u64, want - hs)?
     };
-    h.parse_extensions(&tail)?;
+    h.parse_extensions(&tail, !pair)?;
     Ok((h, false))
 }
 
-/// Where the extension block ends: `vox_offset` for single files, the end of a `.hdr`.
-fn extension_end(h: &NiftiHeader, pair: bool, file_len: u64) -> Result<u64> {
+/// Where the extension block ends: `vox_offset` for single files, the end of
+/// a `.hdr`; at most [`MAX_EXTENSION_BYTES`] past the header (a larger claim
+/// is a broken `vox_offset`, reported when the voxels are read).
+fn extension_end(h: &NiftiHeader, pair: bool, file_len: u64) -> u64 {
     let hs = h.format().header_size() as u64;
-    let end = if pair || !h.is_single_file() {
+    let end = if pair {
         file_len
     } else {
         h.vox_offset().min(file_len)
     };
-    let end = end.max(hs);
-    if end - hs > MAX_EXTENSION_BYTES && !pair {
-        return Err(Error::header(
-            "vox_offset",
-            format!(
-                "{} leaves more than {MAX_EXTENSION_BYTES} bytes of extensions",
-                h.vox_offset()
-            ),
-        ));
-    }
-    Ok(end.min(hs + MAX_EXTENSION_BYTES))
+    end.clamp(hs, hs + MAX_EXTENSION_BYTES)
 }
 
 impl NiftiFile {
@@ -211,11 +203,17 @@ impl NiftiFile {
             );
             let (header, data_gzipped) = HEADERS.get_or_insert(&paths.header, key, || {
                 let (header, header_gz) = read_header_from(&paths.header, paths.pair)?;
-                if !paths.pair && !header.is_single_file() {
-                    return Err(Error::BadMagic {
-                        found: "ni1/ni2 (header of a .hdr/.img pair)".into(),
-                        expected: "a single-file magic (n+1/n+2) in a .nii file",
-                    });
+                // nibabel reads a pair magic in a .nii as a single file all the
+                // same; the voxels must then still lie past the header.
+                let min = header.format().min_single_offset();
+                if !paths.pair && header.vox_offset() < min {
+                    return Err(Error::header(
+                        "vox_offset",
+                        format!(
+                            "{} lies inside the header; a single-file image needs at least {min}",
+                            header.vox_offset()
+                        ),
+                    ));
                 }
                 // A missing .img is reported when the voxels are read.
                 let gz = match paths.pair {
@@ -287,7 +285,7 @@ impl NiftiFile {
             (false, true) => self.read_plain_full(&open(&self.paths.data)?)?,
             (false, false) => self.read_plain_region(&positive)?,
             (true, true) => self.read_gz_full(&open(&self.paths.data)?)?,
-            (true, false) => self.read_gz_region(&open(&self.paths.data)?, &positive)?,
+            (true, false) => self.read_gz_stream(&open(&self.paths.data)?, &positive, false)?,
         };
         if h.endian() != Endian::NATIVE {
             swap_in_place(data.bytes_mut(), dtype.swap_unit());
@@ -388,15 +386,18 @@ impl NiftiFile {
                 got: n as u64,
             }),
             // More data than the header describes, or damage: the streaming
-            // reader stops at what is needed and names the exact problem.
+            // reader takes what is needed, then checks every member to the
+            // end of the stream and names the exact problem, if any.
             Ok(Inflated::Overflow) | Err(_) => {
                 drop(buf);
-                self.read_gz_region(file, &Region::full(h.shape()))
+                self.read_gz_stream(file, &Region::full(h.shape()), true)
             }
         }
     }
 
-    fn read_gz_region(&self, file: &File, region: &Region) -> Result<VoxelBuffer> {
+    /// Inflate only as far as `region` needs; with `verify`, inflate the rest
+    /// too so every member's CRC32 and ISIZE are checked.
+    fn read_gz_stream(&self, file: &File, region: &Region, verify: bool) -> Result<VoxelBuffer> {
         let h = &self.header;
         let elem = h.datatype().size();
         if region.num_elements() == 0 {
@@ -420,6 +421,9 @@ impl NiftiFile {
                 stream.read_exact(&mut row, "voxel data (decompressed)")?;
                 region::gather_row(&row, target, step, elem);
             }
+        }
+        if verify {
+            stream.drain()?;
         }
         Ok(out)
     }

@@ -261,15 +261,18 @@ impl NiftiHeader {
 
     /// Parse extensions from the bytes that follow the fixed header
     /// (up to `vox_offset` for single files, to the end of a `.hdr`).
-    pub fn parse_extensions(&mut self, tail: &[u8]) -> Result<()> {
+    ///
+    /// As nibabel: in a single file, fewer than 16 bytes left before the
+    /// voxels end the list; contents lose their trailing NUL padding.
+    pub fn parse_extensions(&mut self, tail: &[u8], single_file: bool) -> Result<()> {
         self.extensions.clear();
         if tail.len() < 4 || tail[0] == 0 {
             return Ok(());
         }
+        let least = if single_file { 16 } else { 8 };
         let mut pos = 4usize;
         while pos < tail.len() {
-            if tail.len() - pos < 8 {
-                // Padding too short to hold an extension header is not an extension.
+            if tail.len() - pos < least {
                 break;
             }
             let word = |o: usize| {
@@ -294,9 +297,11 @@ impl NiftiHeader {
                     ),
                 ));
             }
+            let content = &tail[pos + 8..pos + size];
+            let end = content.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
             self.extensions.push(Extension {
                 code: ecode,
-                content: tail[pos + 8..pos + size].to_vec(),
+                content: content[..end].to_vec(),
             });
             pos += size;
         }

@@ -46,21 +46,37 @@ pub fn apply(
     let mut out = VoxelBuffer::zeroed(n * 8)?;
     let complex = dtype.is_complex();
     let dst = out.bytes_mut();
-    for (i, (s, d)) in data
-        .bytes()
-        .chunks_exact(scalar)
-        .zip(dst.chunks_exact_mut(8))
-        .enumerate()
-    {
-        let mut v = to_f64(dtype, s);
-        if slope != 1.0 {
-            v *= slope;
+    if complex {
+        // numpy multiplies by `slope + 0j` and adds `inter + 0j`: the zero
+        // imaginary parts matter for infinities (inf * 0 is NaN) and signed zeros.
+        let pairs = data.bytes().chunks_exact(2 * scalar);
+        for (pair, d) in pairs.zip(dst.chunks_exact_mut(16)) {
+            let (a, b) = pair.split_at(scalar);
+            let (mut re, mut im) = (to_f64(dtype, a), to_f64(dtype, b));
+            if slope != 1.0 {
+                (re, im) = (re * slope - im * 0.0, re * 0.0 + im * slope);
+            }
+            if inter != 0.0 {
+                (re, im) = (re + inter, im + 0.0);
+            }
+            d[..8].copy_from_slice(&re.to_ne_bytes());
+            d[8..].copy_from_slice(&im.to_ne_bytes());
         }
-        // A complex intercept only shifts the real part.
-        if inter != 0.0 && (!complex || i % 2 == 0) {
-            v += inter;
+    } else {
+        for (s, d) in data
+            .bytes()
+            .chunks_exact(scalar)
+            .zip(dst.chunks_exact_mut(8))
+        {
+            let mut v = to_f64(dtype, s);
+            if slope != 1.0 {
+                v *= slope;
+            }
+            if inter != 0.0 {
+                v += inter;
+            }
+            d.copy_from_slice(&v.to_ne_bytes());
         }
-        d.copy_from_slice(&v.to_ne_bytes());
     }
     Ok((
         out,

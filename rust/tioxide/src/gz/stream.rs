@@ -67,7 +67,7 @@ impl<R: Read> GzStream<R> {
         let offset = self.member.as_ref().map_or(0, |m| m.get_ref().consumed);
         match e.kind() {
             io::ErrorKind::UnexpectedEof => Error::TruncatedFile {
-                what: "gzip stream",
+                what: "gzip member (the stream ends inside it)",
                 expected: wanted,
                 got: self.position,
             },
@@ -132,6 +132,17 @@ impl<R: Read> GzStream<R> {
             });
         }
         Ok(())
+    }
+
+    /// Inflate and drop the rest of the stream, checking every remaining
+    /// member's CRC32 and ISIZE.
+    pub fn drain(&mut self) -> Result<()> {
+        self.skip_to(u64::MAX, "gzip stream").or_else(|e| match e {
+            Error::TruncatedFile {
+                expected: u64::MAX, ..
+            } => Ok(()),
+            other => Err(other),
+        })
     }
 
     /// Decompress and drop bytes until `position() == target`.
