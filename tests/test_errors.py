@@ -350,15 +350,28 @@ def test_truncated_gzip_inside_header(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "trailer",
-    [b"garbage after the stream", b"\0" * 100, b"\x1f", b"\x1f\x8b", b"\x1f\x8b\x08\x00garbage"],
-    ids=["text", "zeros", "half-magic", "magic", "bad-member"],
+    [b"garbage after the stream", b"\0" * 100, b"\x00\x1f\x8b"],
+    ids=["text", "zeros", "zero-then-magic"],
 )
 def test_trailing_garbage_is_ignored(trailer: bytes, tmp_path: Path) -> None:
-    """As gzip(1): the first member's data is returned, trailing garbage ignored."""
+    """As gzip(1) ("decompression OK, trailing garbage ignored"): the data is returned."""
     path, raw = _big_gz(tmp_path)
     write(path, raw + trailer)
     np.testing.assert_array_equal(nifti.read(path), BIG)
     np.testing.assert_array_equal(nifti.read(path, (slice(-3, None), 5)), BIG[-3:, 5])
+
+
+@pytest.mark.parametrize(
+    "trailer",
+    [b"\x1f", b"\x1f\x8b", b"\x1f\x8b\x08\x00garbage"],
+    ids=["half-magic", "magic", "member-header-then-garbage"],
+)
+def test_truncated_second_member(trailer: bytes, tmp_path: Path) -> None:
+    """What starts like another gzip member and ends early is, as for gzip(1)
+    ("unexpected end of file"), a truncated file."""
+    path, raw = _big_gz(tmp_path)
+    write(path, raw + trailer)
+    data_error(tioxide.TruncatedFileError, path)
 
 
 def test_multi_member_gzip(tmp_path: Path) -> None:
