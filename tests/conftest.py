@@ -753,7 +753,6 @@ def _build_cases() -> None:
         ("shape-ones-le.nii", nib.Nifti1Image, "int16", (1, 5, 1), "<", {}, {}),
         ("shape-6d-le.nii", nib.Nifti1Image, "uint8", (3, 2, 2, 2, 2, 2), "<", {}, {}),
         ("shape-7d-le.nii.gz", nib.Nifti1Image, "int16", (2, 3, 2, 1, 2, 2, 2), "<", {}, {}),
-        ("shape-zero-axis-le.nii", nib.Nifti1Image, "int16", (4, 0, 3), "<", {}, {}),
         (
             "dim-garbage-trailing-le.nii",
             nib.Nifti1Image,

@@ -310,6 +310,9 @@ def write(
     renamed). ``header`` may be a :class:`NiftiHeader` (its descriptive fields
     are kept; geometry comes from ``affine``) or a mapping of field names to values.
     """
+    name = os.fspath(path).lower()
+    if not name.endswith((".nii", ".nii.gz")):
+        raise ValueError(f"{os.fspath(path)}: can only write single-file NIfTI (.nii or .nii.gz)")
     arr = np.asarray(array)
     if arr.dtype == np.bool_:
         arr = arr.astype(np.uint8)

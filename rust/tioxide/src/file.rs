@@ -154,9 +154,17 @@ fn read_header_from(path: &Path, pair: bool) -> Result<(NiftiHeader, bool)> {
         let hs = h.format().header_size();
         let want = extension_end(&h, pair, u64::MAX) as usize;
         if n > hs && buf[hs] != 0 && want > n {
-            buf.resize(want, 0);
-            let got = n + stream.read_up_to(&mut buf[n..])?;
-            buf.truncate(got);
+            // Grow in steps: a pair's extensions run to the end of an
+            // unknown-length stream, bounded only by `want`.
+            let mut chunk = vec![0u8; 64 << 10];
+            while buf.len() < want {
+                let take = chunk.len().min(want - buf.len());
+                let got = stream.read_up_to(&mut chunk[..take])?;
+                buf.extend_from_slice(&chunk[..got]);
+                if got < take {
+                    break;
+                }
+            }
         }
         h.parse_extensions(&buf[hs.min(buf.len())..buf.len().min(want)], !pair)?;
         return Ok((h, true));

@@ -45,6 +45,13 @@ pub fn inflate_members(input: &[u8], out: &mut [u8]) -> Result<Inflated> {
     let (mut pos, mut written) = (0usize, 0usize);
     loop {
         let rest = &input[pos..];
+        if rest == [0x1f] {
+            // gzip(1) reads a lone 0x1f at the end as a member cut short.
+            return Err(Error::gzip(
+                pos as u64,
+                "the stream ends inside a member header",
+            ));
+        }
         if rest.len() < 2 || rest[0] != 0x1f || rest[1] != 0x8b {
             if pos == 0 {
                 return Err(Error::gzip(0, "not a gzip stream (bad magic)"));

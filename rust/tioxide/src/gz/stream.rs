@@ -1,36 +1,85 @@
 //! Streaming gzip reader: inflate only as far as the caller reads.
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, Read};
 
 use flate2::bufread::GzDecoder;
 
 use crate::error::{Error, Result};
 
-/// Counts compressed bytes consumed, to report where a stream went bad.
-struct Counting<R> {
+/// A buffered reader that counts the compressed bytes consumed (to report
+/// where a stream went bad) and can guarantee a minimum look-ahead (to tell a
+/// following gzip member from trailing garbage across buffer boundaries).
+struct Source<R> {
     inner: R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
     consumed: u64,
 }
 
-impl<R: BufRead> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.consumed += n as u64;
+impl<R: Read> Source<R> {
+    fn new(inner: R, capacity: usize) -> Source<R> {
+        Source {
+            inner,
+            buf: vec![0; capacity.max(16)],
+            start: 0,
+            end: 0,
+            consumed: 0,
+        }
+    }
+
+    /// Buffered bytes, at least `n` of them unless the input ends first.
+    fn peek(&mut self, n: usize) -> io::Result<&[u8]> {
+        if self.end - self.start < n {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            while self.end < n {
+                match self.inner.read(&mut self.buf[self.end..]) {
+                    Ok(0) => break,
+                    Ok(k) => self.end += k,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(&self.buf[self.start..self.end])
+    }
+}
+
+impl<R: Read> Read for Source<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(out.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
         Ok(n)
     }
 }
 
-impl<R: BufRead> BufRead for Counting<R> {
+impl<R: Read> BufRead for Source<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.inner.fill_buf()
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            loop {
+                match self.inner.read(&mut self.buf) {
+                    Ok(k) => {
+                        self.end = k;
+                        break;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(&self.buf[self.start..self.end])
     }
     fn consume(&mut self, amt: usize) {
+        self.start = (self.start + amt).min(self.end);
         self.consumed += amt as u64;
-        self.inner.consume(amt);
     }
 }
-
-type Source<R> = Counting<BufReader<R>>;
 
 /// A decompressed view of a gzip stream, read front to back.
 ///
@@ -47,10 +96,7 @@ impl<R: Read> GzStream<R> {
     /// Wrap a compressed byte source, reading it `buffer` bytes at a time
     /// (small for a header, large for voxels).
     pub fn new(inner: R, buffer: usize) -> GzStream<R> {
-        let source = Counting {
-            inner: BufReader::with_capacity(buffer, inner),
-            consumed: 0,
-        };
+        let source = Source::new(inner, buffer);
         GzStream {
             member: Some(GzDecoder::new(source)),
             position: 0,
@@ -79,18 +125,26 @@ impl<R: Read> GzStream<R> {
     }
 
     /// At the end of a member: start the next one if the following bytes
-    /// are a gzip header, else end the stream. Returns false at the end.
+    /// begin a gzip header (a lone 0x1f at the very end is a member cut
+    /// short, as gzip(1) sees it), else end the stream. False at the end.
     fn next_member(&mut self) -> Result<bool> {
         let Some(done) = self.member.take() else {
             return Ok(false);
         };
         let mut source = done.into_inner();
-        let next = source.fill_buf().map_err(Error::Io)?;
-        if next.len() >= 2 && next[0] == 0x1f && next[1] == 0x8b {
-            self.member = Some(GzDecoder::new(source));
-            return Ok(true);
+        let next = source.peek(2).map_err(Error::Io)?;
+        match next {
+            [0x1f] => Err(Error::TruncatedFile {
+                what: "gzip member (the stream ends inside its header)",
+                expected: source.consumed + 10,
+                got: source.consumed + 1,
+            }),
+            [0x1f, 0x8b, ..] => {
+                self.member = Some(GzDecoder::new(source));
+                Ok(true)
+            }
+            _ => Ok(false),
         }
-        Ok(false)
     }
 
     /// Read as much as possible into `buf` (less only at the end of the stream).
