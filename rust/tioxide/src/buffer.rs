@@ -30,7 +30,28 @@ fn zeroed_words(n: usize) -> Option<Vec<u64>> {
         if ptr.is_null() {
             return None;
         }
+        advise_huge_pages(ptr.cast(), n * 8);
         Some(Vec::from_raw_parts(ptr, n, n))
+    }
+}
+
+/// Ask for transparent huge pages on the 2 MiB-aligned interior of a large
+/// fresh buffer: filling it then costs one page fault per 2 MiB instead of
+/// one per 4 KiB (a third of the time of a full `.nii` read).
+fn advise_huge_pages(ptr: *mut u8, len: usize) {
+    const HUGE: usize = 2 << 20;
+    if len < 4 * HUGE {
+        return;
+    }
+    let start = (ptr as usize).next_multiple_of(HUGE);
+    let end = (ptr as usize + len) / HUGE * HUGE;
+    if end > start {
+        // SAFETY: [start, end) lies inside the allocation just made; madvise
+        // only changes how the kernel backs those pages, never their
+        // contents, and its failure is harmless (we ignore it).
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+        }
     }
 }
 
