@@ -1,10 +1,16 @@
 """tioxide: a faster, drop-in replacement for TorchIO's image data layer.
 
 The NIfTI/ANALYZE reading and writing happens in a Rust core; the low-level,
-nibabel-like interface to it is :mod:`tioxide.nifti`.
+nibabel-like interface to it is :mod:`tioxide.nifti`. The TorchIO-compatible
+classes (``ScalarImage``, ``LabelMap``, ``Image``, ``AffineMatrix``) live in
+:mod:`tioxide.data` and are available here too; they are imported on first use,
+so ``import tioxide`` does not import torch.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from . import nifti
 from ._core import __version__
@@ -16,12 +22,38 @@ from .exceptions import (
     UnsupportedDatatypeError,
 )
 
+if TYPE_CHECKING:
+    from . import data
+    from .data import AffineMatrix, Image, LabelMap, ScalarImage
+
+# Names imported from tioxide.data on first access (PEP 562).
+_FROM_DATA = frozenset({"AffineMatrix", "Image", "LabelMap", "ScalarImage"})
+
 __all__ = [
+    "AffineMatrix",
     "CorruptGzipError",
+    "Image",
     "InvalidHeaderError",
+    "LabelMap",
     "NiftiError",
+    "ScalarImage",
     "TruncatedFileError",
     "UnsupportedDatatypeError",
     "__version__",
+    "data",
     "nifti",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "data":
+        return importlib.import_module(".data", __name__)
+    if name in _FROM_DATA:
+        value = getattr(importlib.import_module(".data", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,537 @@
+"""``Image``, ``ScalarImage`` and ``LabelMap``: TorchIO 2's image classes on the Rust core.
+
+An image is a ``(C, I, J, K)`` tensor plus a voxel-to-world affine and free-form
+metadata. Images made from a path are lazy: nothing is read until a property
+needs it, the header answers shape, affine, spacing, origin, orientation and
+dtype, indexing reads only the selected region, and ``data`` reads all voxels
+once.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeAlias, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from torch import Tensor
+
+from .affine import AffineMatrix
+from .backends import NiftiBackend, TensorBackend
+from .conversion import numpy_to_tensor
+from .formatting import binary_size
+from .indexing import normalize_index
+from .invertible import Invertible
+from .io import default_reader, is_nifti, resolve_source, unsupported_format
+
+Backend: TypeAlias = "TensorBackend | NiftiBackend"
+Reader: TypeAlias = "Callable[..., tuple[Tensor, npt.ArrayLike]]"
+_Self = TypeVar("_Self", bound="Image")
+
+# Sources TorchIO accepts that tioxide does not read yet.
+_PENDING_SOURCE_MODULES = ("nibabel", "SimpleITK", "zarr", "fsspec")
+
+
+class Image(Invertible):
+    """An image: a ``(C, I, J, K)`` tensor, its affine, and metadata.
+
+    Use :class:`ScalarImage` for intensities and :class:`LabelMap` for
+    segmentations; transforms tell them apart with ``isinstance``.
+
+    Args:
+        source: A path to a NIfTI-1, NIfTI-2 or ANALYZE file (``.nii``,
+            ``.nii.gz``, ``.hdr``/``.img``), read lazily; a 4D tensor or numpy
+            array ``(C, I, J, K)``, used as is (arrays are copied); or ``None``
+            for an empty image to fill with :meth:`set_data`.
+        reader: A callable ``reader(path, **reader_kwargs)`` returning
+            ``(tensor, affine)`` that replaces the built-in reader. Images with
+            a custom reader load the whole file to answer ``shape``.
+        reader_kwargs: Keyword arguments for ``reader``. The built-in reader
+            accepts only ``mmap`` and ``keep_file_open``, and ignores them.
+        affine: 4 x 4 affine (array-like or :class:`AffineMatrix`) that
+            replaces the file's; the identity for tensors if omitted.
+        channels_last: The data is ``(I, J, K, C)``: permute it to
+            ``(C, I, J, K)`` (tensors at once, files when loaded).
+        suffix: Accepted for compatibility; only used by TorchIO for
+            file-like and bytes sources.
+        points: Named point sets (not supported yet: must be empty).
+        bounding_boxes: Named bounding boxes (not supported yet: must be empty).
+        **kwargs: Metadata, available as ``image.metadata``, ``image["key"]``
+            and ``image.key``. Unknown keywords such as ``check_nans`` are
+            metadata too, as in TorchIO 2.
+
+    Raises:
+        ValueError: A tensor that is not 4D, or an affine that is not 4 x 4.
+        TypeError: A source of an unsupported type.
+        NotImplementedError: A source TorchIO accepts that tioxide does not
+            read yet (URL, bytes, file-like, nibabel, SimpleITK or zarr image).
+
+    Examples:
+        >>> import tioxide as tio
+        >>> image = tio.ScalarImage("t1.nii.gz")  # doctest: +SKIP
+        >>> image.shape, image.spacing  # header only  # doctest: +SKIP
+        >>> patch = image[:, 64:128, 64:128, 32:64]  # reads only the patch  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        source: str | os.PathLike[str] | Tensor | npt.NDArray[Any] | None = None,
+        *,
+        reader: Reader | None = None,
+        reader_kwargs: dict[str, Any] | None = None,
+        affine: AffineMatrix | npt.ArrayLike | None = None,
+        channels_last: bool = False,
+        suffix: str | None = None,
+        points: dict[str, Any] | None = None,
+        bounding_boxes: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._reader: Reader = reader or default_reader
+        self._reader_kwargs: dict[str, Any] = dict(reader_kwargs or {})
+        self._channels_last = channels_last
+        self._metadata: dict[str, Any] = dict(kwargs)
+        self._data: Tensor | None = None
+        self._backend: Backend | None = None
+        self._path: Path | None = None
+        self._affine: AffineMatrix | None = None if affine is None else _parse_affine(affine)
+        self._points: dict[str, Any] = _parse_annotations(points, "points")
+        self._bounding_boxes: dict[str, Any] = _parse_annotations(bounding_boxes, "bounding_boxes")
+        self.applied_transforms = []
+        if source is None:
+            return
+        if isinstance(source, Tensor | np.ndarray):
+            self._init_from_tensor(source, affine, channels_last)
+        elif isinstance(source, str | os.PathLike):
+            self._path = resolve_source(source)
+        elif isinstance(source, bytes | bytearray | memoryview | io.IOBase) or type(
+            source
+        ).__module__.startswith(_PENDING_SOURCE_MODULES):
+            raise NotImplementedError(
+                f"{type(source).__name__} image sources are not supported by tioxide yet; "
+                "pass a path, a tensor or a numpy array"
+            )
+        else:
+            raise TypeError(
+                f"Expected a path, a tensor or a numpy array, got {type(source).__name__}"
+            )
+
+    def _init_from_tensor(
+        self,
+        tensor: Tensor | npt.NDArray[Any],
+        affine: AffineMatrix | npt.ArrayLike | None,
+        channels_last: bool,
+    ) -> None:
+        data = _parse_tensor(tensor)
+        if channels_last:
+            data = data.permute(3, 0, 1, 2)
+        self._data = data
+        self._channels_last = False
+        self._affine = _parse_affine(affine)
+        self._backend = TensorBackend(data, affine=self._affine.data)
+
+    # -- properties -----------------------------------------------------------
+
+    @property
+    def path(self) -> Path | None:
+        """The file the image comes from, if any."""
+        return self._path
+
+    @property
+    def is_loaded(self) -> bool:
+        """Whether the voxels are in memory."""
+        return self._data is not None
+
+    @property
+    def data(self) -> Tensor:
+        """The ``(C, I, J, K)`` tensor, read from the file on first use."""
+        if self._data is None:
+            self.load()
+        assert self._data is not None
+        return self._data
+
+    @property
+    def affine(self) -> AffineMatrix:
+        """The voxel-to-world affine (from the header when not loaded)."""
+        if self._affine is None:
+            if self._backend is None and self._path is not None and self._reads_lazily():
+                self._ensure_backend()
+            if self._backend is not None:
+                self._affine = AffineMatrix(self._backend.affine)
+            else:
+                self.load()
+        assert self._affine is not None
+        return self._affine
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Free-form metadata (the constructor's extra keyword arguments)."""
+        return self._metadata
+
+    @property
+    def dataobj(self) -> Backend:
+        """The backend behind the image: a file read on demand, or a tensor.
+
+        Indexing it reads only the region, always as a 4D tensor.
+        """
+        self._ensure_backend()
+        if self._backend is None:
+            assert self._path is not None
+            raise unsupported_format(self._path)
+        return self._backend
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """``(C, I, J, K)``; from the header when not loaded."""
+        if self._data is not None:
+            c, i, j, k = self._data.shape
+            return (int(c), int(i), int(j), int(k))
+        if self._backend is not None:
+            return self._backend.shape
+        if self._path is None:
+            raise RuntimeError("Cannot determine shape: no data or path")
+        if not self._reads_lazily():
+            self.load()
+            return self.shape
+        self._ensure_backend()
+        if self._backend is None:
+            raise unsupported_format(self._path)
+        return self._backend.shape
+
+    @property
+    def spatial_shape(self) -> tuple[int, int, int]:
+        """``(I, J, K)``."""
+        _, i, j, k = self.shape
+        return (i, j, k)
+
+    @property
+    def num_channels(self) -> int:
+        """``C``, the number of channels."""
+        return self.shape[0]
+
+    @property
+    def spacing(self) -> tuple[float, float, float]:
+        """Voxel size in mm, from the affine."""
+        return self.affine.spacing
+
+    @property
+    def origin(self) -> tuple[float, float, float]:
+        """World coordinates of the centre of the first voxel."""
+        return self.affine.origin
+
+    @property
+    def memory(self) -> int:
+        """Bytes the voxels take (on-disk item size while not loaded)."""
+        c, i, j, k = self.shape
+        return c * i * j * k * self.dtype.itemsize
+
+    @property
+    def dtype(self) -> torch.dtype | np.dtype[Any]:
+        """The tensor's dtype when loaded; before that, the numpy dtype stored in the file.
+
+        The stored dtype keeps the file's byte order and ignores scaling, as
+        nibabel's ``get_data_dtype()`` (and so TorchIO) reports it.
+        """
+        if self._data is not None:
+            return self._data.dtype
+        if self._backend is None and self._path is not None:
+            self._ensure_backend()
+            if self._backend is None:
+                if self._reads_lazily():
+                    raise unsupported_format(self._path)
+                return self.data.dtype
+        if self._backend is None:
+            raise RuntimeError("Cannot determine dtype: no data or path")
+        return self._backend.dtype
+
+    @property
+    def orientation(self) -> tuple[str, str, str]:
+        """Orientation codes of the voxel axes, e.g. ``('R', 'A', 'S')``."""
+        return self.affine.orientation
+
+    @property
+    def points(self) -> dict[str, Any]:
+        """Named point sets attached to the image."""
+        return self._points
+
+    @property
+    def bounding_boxes(self) -> dict[str, Any]:
+        """Named bounding boxes attached to the image."""
+        return self._bounding_boxes
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the tensor (loads the image)."""
+        return self.data.device
+
+    # -- loading and data -----------------------------------------------------
+
+    def _reads_lazily(self) -> bool:
+        return self._reader is default_reader
+
+    def _ensure_backend(self) -> None:
+        """Open the file backend (header only) if the path is a NIfTI/ANALYZE file."""
+        if self._backend is not None:
+            return
+        if self._path is None:
+            raise RuntimeError("Cannot create backend: no path set")
+        if is_nifti(self._path):
+            override = None if self._affine is None else self._affine.data
+            self._backend = NiftiBackend(
+                self._path, affine=override, reader_kwargs=self._reader_kwargs
+            )
+
+    def load(self) -> None:
+        """Read the voxels into memory (once; later calls do nothing).
+
+        Raises:
+            RuntimeError: The image has no source.
+            FileNotFoundError: The file does not exist.
+            ValueError: The file is not 3D/4D, or its format is not supported.
+        """
+        if self._data is not None:
+            return
+        if self._backend is None and self._path is not None and self._reads_lazily():
+            self._ensure_backend()
+        if self._backend is not None:
+            data = self._backend.to_tensor()
+            affine: Any = self._backend.affine
+        elif self._path is None:
+            raise RuntimeError("Cannot load: no path or backend set")
+        else:
+            data, affine = self._reader(self._path, **self._reader_kwargs)
+        if self._affine is None:
+            self._affine = AffineMatrix(affine)
+        if self._channels_last:
+            data = data.permute(3, 0, 1, 2)
+            self._channels_last = False
+        self._data = data
+
+    def set_data(self, tensor: Tensor | npt.NDArray[Any]) -> None:
+        """Replace the voxels with a 4D ``(C, I, J, K)`` tensor or array.
+
+        The affine is kept: the one set or read from the header, else the
+        identity. The full image is never read.
+
+        Raises:
+            ValueError: The tensor is not 4D.
+        """
+        self._data = _parse_tensor(tensor)
+        self._refresh_backend()
+
+    def _refresh_backend(self) -> None:
+        assert self._data is not None
+        if self._affine is None:
+            if self._backend is None and self._path is not None:
+                self._ensure_backend()
+            backend = self._backend
+            self._affine = AffineMatrix() if backend is None else AffineMatrix(backend.affine)
+        self._backend = TensorBackend(self._data, affine=self._affine.data)
+
+    def to(self: _Self, *args: Any, **kwargs: Any) -> _Self:
+        """Move or cast the data as ``torch.Tensor.to`` does; the affine follows.
+
+        The affine stays float64 (a dtype argument rounds it to that dtype first,
+        as in TorchIO).
+
+        Returns:
+            ``self``, changed in place.
+        """
+        self._data = self.data.to(*args, **kwargs)
+        if self._affine is not None:
+            self._affine.to(*args, **kwargs)
+        self._refresh_backend()
+        return self
+
+    def numpy(self) -> npt.NDArray[Any]:
+        """The data as a numpy array (sharing memory with a CPU tensor)."""
+        return self.data.cpu().numpy()
+
+    def new_like(
+        self: _Self, *, data: Tensor, affine: AffineMatrix | npt.ArrayLike | None = None
+    ) -> _Self:
+        """A new image of the same class with ``data``, this image's metadata and affine.
+
+        Args:
+            data: The new 4D ``(C, I, J, K)`` tensor (not copied).
+            affine: A new affine; a copy of this image's if omitted.
+        """
+        new_affine = self.affine.clone() if affine is None else _parse_affine(affine)
+        points, boxes = self._copy_annotations()
+        return type(self)(
+            data, affine=new_affine, points=points, bounding_boxes=boxes, **self._metadata
+        )
+
+    def _copy_annotations(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        return copy.deepcopy(self._points), copy.deepcopy(self._bounding_boxes)
+
+    # -- indexing ---------------------------------------------------------------
+
+    def __getitem__(self, item: Any) -> Any:
+        """Metadata by key (``image["key"]``), or a region as a new image.
+
+        A region index is in tensor order ``(C, I, J, K)``: ints keep their
+        axis (size 1), ``...`` and missing trailing indices take everything,
+        slices may have any step (negative steps only while not loaded, as
+        torch tensors refuse them). The new image's origin moves to the first
+        selected voxel; the rest of the affine is kept. An image not yet loaded
+        reads only the region from its file.
+
+        Raises:
+            KeyError: A metadata key that is not there.
+            IndexError: Two ellipses, or more than four indices.
+            TypeError: An index that is not an int, slice or ellipsis.
+        """
+        if isinstance(item, str):
+            if item in self._metadata:
+                return self._metadata[item]
+            raise KeyError(f"{type(self).__name__} has no metadata key {item!r}")
+        c, i, j, k = normalize_index(item)
+        full_shape = self.shape
+        region = self._read_region(c, i, j, k)
+        matrix = self.affine.data.clone()
+        starts = [s.indices(n)[0] for s, n in zip((i, j, k), full_shape[1:], strict=True)]
+        start_voxel = torch.tensor(starts, dtype=torch.float64, device=matrix.device)
+        matrix[:3, 3] += matrix[:3, :3] @ start_voxel
+        return self.new_like(data=region, affine=AffineMatrix(matrix))
+
+    def _read_region(self, c: slice, i: slice, j: slice, k: slice) -> Tensor:
+        if self._data is not None:
+            return self._data[c, i, j, k]
+        self._ensure_backend()
+        if self._backend is not None:
+            return self._backend[c, i, j, k]
+        return self.data[c, i, j, k]
+
+    def __getattr__(self, name: str) -> Any:
+        """Metadata by attribute (``image.key``)."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self._metadata:
+            return self._metadata[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    # -- copies -------------------------------------------------------------------
+
+    def __copy__(self: _Self) -> _Self:
+        return self.new_like(data=self.data.clone())
+
+    def __deepcopy__(self: _Self, memo: dict[int, Any]) -> _Self:
+        affine = copy.deepcopy(self._affine)
+        points, boxes = self._copy_annotations()
+        common: dict[str, Any] = {
+            "affine": affine,
+            "points": points,
+            "bounding_boxes": boxes,
+            **self._metadata,
+        }
+        if self._path is not None:
+            new = type(self)(
+                self._path,
+                reader=self._reader,
+                reader_kwargs=dict(self._reader_kwargs),
+                **common,
+            )
+            if self._data is not None:
+                new._data = self._data.clone()
+                new._affine = affine
+            elif self._backend is not None:
+                new._backend = copy.copy(self._backend)
+        elif self._data is not None:
+            new = type(self)(self._data.clone(), **common)
+        else:
+            new = type(self)(**common)
+            if self._backend is not None:
+                new._backend = copy.copy(self._backend)
+        memo[id(self)] = new
+        return new
+
+    # -- display --------------------------------------------------------------------
+
+    def _path_line(self) -> str:
+        if self._path is None:
+            return "    path:        (in memory)"
+        if self.is_loaded:
+            return f"    path:        {self._path.name} (loaded)"
+        label = {NiftiBackend: "NIfTI", TensorBackend: "Tensor"}.get(type(self._backend), "unknown")
+        return f"    path:        {self._path.name} (lazy, {label})"
+
+    def __repr__(self) -> str:
+        lines: list[str] = []
+        try:
+            spacing = ", ".join(f"{s:.2f}" for s in self.spacing)
+            origin = ", ".join(f"{o:.2f}" for o in self.origin)
+            angles = ", ".join(f"{a:.1f}°" for a in self.affine.euler_angles)
+            dtype = str(self.dtype).replace("torch.", "")
+            memory = binary_size(self.memory)
+            lines.append(self._path_line())
+            lines.append(f"    channels:    {self.num_channels}")
+            lines.append(f"    spatial:     {self.spatial_shape}")
+            lines.append(f"    spacing:     ({spacing}) mm")
+            lines.append(f"    origin:      ({origin}) mm")
+            lines.append(f"    orientation: {''.join(self.orientation)}+")
+            lines.append(f"    angles:      ({angles})")
+            lines.append(f"    dtype:       {dtype}")
+            if self.is_loaded:
+                lines.append(f"    device:      {self.device}")
+            lines.append(f"    memory:      {memory}")
+        except Exception:
+            if self._path is not None:
+                lines.append(f'    path: "{self._path}"')
+        if self._points:
+            lines.append(f"    points:      {{{', '.join(self._points)}}}")
+        if self._bounding_boxes:
+            lines.append(f"    bboxes:      {{{', '.join(self._bounding_boxes)}}}")
+        body = "\n".join(lines)
+        return f"{type(self).__name__}(\n{body}\n)"
+
+
+class ScalarImage(Image):
+    """An image of intensities (MRI, CT, ...).
+
+    Intensity transforms apply to ``ScalarImage`` instances only.
+
+    Examples:
+        >>> import torch, tioxide as tio
+        >>> tio.ScalarImage(torch.zeros(1, 4, 5, 6)).spatial_shape
+        (4, 5, 6)
+    """
+
+
+class LabelMap(Image):
+    """A segmentation: voxels hold labels.
+
+    Spatial transforms resample ``LabelMap`` instances with nearest-neighbour
+    interpolation.
+
+    Examples:
+        >>> import torch, tioxide as tio
+        >>> tio.LabelMap(torch.zeros(1, 4, 5, 6, dtype=torch.uint8)).dtype
+        torch.uint8
+    """
+
+
+def _parse_tensor(tensor: Tensor | npt.NDArray[Any]) -> Tensor:
+    if isinstance(tensor, np.ndarray):
+        tensor = numpy_to_tensor(tensor)
+    if tensor.ndim != 4:
+        raise ValueError(f"Tensor must be 4D (C, I, J, K), got {tensor.ndim}D")
+    return tensor
+
+
+def _parse_affine(affine: AffineMatrix | npt.ArrayLike | None) -> AffineMatrix:
+    if affine is None:
+        return AffineMatrix()
+    if isinstance(affine, AffineMatrix):
+        return affine
+    return AffineMatrix(affine)
+
+
+def _parse_annotations(annotations: dict[str, Any] | None, what: str) -> dict[str, Any]:
+    if annotations:
+        raise NotImplementedError(f"{what} on images are not supported by tioxide yet")
+    return {}
