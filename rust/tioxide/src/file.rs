@@ -12,7 +12,7 @@ use crate::buffer::VoxelBuffer;
 use crate::cache::{FileKey, StatCache, MAPS};
 use crate::dtype::{swap_in_place, DataType, Endian};
 use crate::error::{Error, Result};
-use crate::gz::{self, GzStream, Inflated};
+use crate::gz::{self, GzStream, Inflated, Window};
 use crate::header::{Format, NiftiHeader};
 use crate::region::{self, flip_axis, Region, Rows};
 use crate::scale;
@@ -414,24 +414,31 @@ impl NiftiFile {
         let base = h.vox_offset();
         let needed = base + region::end_offset(region, h.shape(), elem);
         self.check_gz_can_hold(file.metadata()?.len(), needed)?;
-        let mut out = VoxelBuffer::zeroed(region.num_elements() * elem)?;
-        let mut stream = GzStream::new(file, 256 << 10);
         let (span, row_bytes) = region::row_extent(region, elem);
         let step = region.0[0].step as usize;
-        let mut row = vec![0u8; if step == 1 { 0 } else { span }];
+        let total = base + h.data_bytes() as u64;
+        if !verify && needed > total / 2 {
+            // Most of the stream is needed anyway: libdeflate inflates it
+            // faster than streaming does, then the rows are copied out.
+            let whole = self.read_gz_full(file)?;
+            return region::extract(whole.bytes(), h.shape(), elem, region);
+        }
+        let mut out = VoxelBuffer::zeroed(region.num_elements() * elem)?;
+        let stream = GzStream::new(file, 256 << 10);
+        let mut window = Window::new(stream, (1 << 20).max(2 * span), needed);
         let dst = out.bytes_mut();
         for (i, off) in Rows::new(region, h.shape(), elem).enumerate() {
-            stream.skip_to(base + off, "voxel data (decompressed)")?;
-            let target = &mut dst[i * row_bytes..(i + 1) * row_bytes];
-            if step == 1 {
-                stream.read_exact(target, "voxel data (decompressed)")?;
-            } else {
-                stream.read_exact(&mut row, "voxel data (decompressed)")?;
-                region::gather_row(&row, target, step, elem);
-            }
+            let a = base + off;
+            let src = window.range(a, a + span as u64, "voxel data (decompressed)")?;
+            region::gather_row(
+                src,
+                &mut dst[i * row_bytes..(i + 1) * row_bytes],
+                step,
+                elem,
+            );
         }
         if verify {
-            stream.drain()?;
+            window.into_stream().drain()?;
         }
         Ok(out)
     }

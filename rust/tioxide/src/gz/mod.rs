@@ -7,7 +7,7 @@ mod inflate;
 mod stream;
 
 pub use inflate::{inflate_members, Inflated};
-pub use stream::GzStream;
+pub use stream::{GzStream, Window};
 
 /// True if `bytes` starts with the gzip magic.
 pub fn is_gzip(bytes: &[u8]) -> bool {

@@ -224,3 +224,70 @@ impl<R: Read> GzStream<R> {
         result
     }
 }
+
+/// A sliding window over a decompressed stream, for reading byte ranges in
+/// increasing order (the rows of a region) with few, large inflate calls.
+pub struct Window<R: Read> {
+    stream: GzStream<R>,
+    buf: Vec<u8>,
+    start: u64,
+    len: usize,
+    limit: u64,
+}
+
+impl<R: Read> Window<R> {
+    /// Read `stream` through a window of `capacity` bytes, never inflating
+    /// past decompressed offset `limit`.
+    pub fn new(stream: GzStream<R>, capacity: usize, limit: u64) -> Window<R> {
+        let start = stream.position();
+        Window {
+            stream,
+            buf: vec![0; capacity.max(1)],
+            start,
+            len: 0,
+            limit,
+        }
+    }
+
+    /// Bytes `[a, b)` of the decompressed stream. `a` must not decrease
+    /// from one call to the next; `b` must not exceed the limit.
+    pub fn range(&mut self, a: u64, b: u64, what: &'static str) -> Result<&[u8]> {
+        let need = (b - a) as usize;
+        if need > self.buf.len() {
+            self.buf.resize(need, 0);
+        }
+        let end = self.start + self.len as u64;
+        if a >= end {
+            self.stream.skip_to(a, what)?;
+            self.start = a;
+            self.len = 0;
+        } else if b > end {
+            let keep = (a - self.start) as usize;
+            self.buf.copy_within(keep..self.len, 0);
+            self.len -= keep;
+            self.start = a;
+        }
+        while self.start + (self.len as u64) < b {
+            let have = self.start + self.len as u64;
+            let room = (self.buf.len() - self.len).min((self.limit.max(b) - have) as usize);
+            let n = self
+                .stream
+                .read_up_to(&mut self.buf[self.len..self.len + room])?;
+            if n == 0 {
+                return Err(Error::TruncatedFile {
+                    what,
+                    expected: b,
+                    got: have,
+                });
+            }
+            self.len += n;
+        }
+        let from = (a - self.start) as usize;
+        Ok(&self.buf[from..from + need])
+    }
+
+    /// The underlying stream (to drain and verify the rest).
+    pub fn into_stream(self) -> GzStream<R> {
+        self.stream
+    }
+}
