@@ -100,6 +100,45 @@ impl VoxelBuffer {
         &mut bytemuck::cast_slice_mut(&mut self.words)[..end]
     }
 
+    /// A buffer of `len` bytes filled by `fill`, which must write every byte
+    /// of the slice it is given (or fail).
+    ///
+    /// The memory is not zeroed first: a full read overwrites all of it, and
+    /// zeroing would cost a pass over the whole volume.
+    pub fn filled_with(
+        len: usize,
+        fill: impl FnOnce(*mut u8, usize) -> Result<()>,
+    ) -> Result<VoxelBuffer> {
+        let n = len.div_ceil(8);
+        let mut words: Vec<u64> = Vec::new();
+        words.try_reserve_exact(n).map_err(|_| oom(len))?;
+        if n > 0 {
+            advise_huge_pages(words.as_mut_ptr().cast(), n * 8);
+        }
+        fill(words.as_mut_ptr().cast(), len)?;
+        // The last word's padding bytes (past `len`) are never read as voxels,
+        // but must be initialised before the Vec owns them.
+        if len % 8 != 0 {
+            // SAFETY: index n - 1 is within the reserved capacity; writing a
+            // byte through a raw pointer into it is always allowed.
+            unsafe {
+                let tail = words.as_mut_ptr().cast::<u8>();
+                for i in len..n * 8 {
+                    tail.add(i).write(0);
+                }
+            }
+        }
+        // SAFETY: capacity >= n (reserved above) and all n * 8 bytes are now
+        // initialised: `fill` wrote the first `len` (its contract) and the
+        // loop above the rest.
+        unsafe { words.set_len(n) };
+        Ok(VoxelBuffer {
+            words,
+            offset: 0,
+            len,
+        })
+    }
+
     /// Move the voxels to the start of the storage if they are not 16-byte
     /// aligned there (a `vox_offset` that is not a multiple of 16), so that
     /// every element type can be viewed in place.

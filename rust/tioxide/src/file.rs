@@ -135,6 +135,38 @@ fn read_at_most(file: &File, offset: u64, len: usize) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// `pread` exactly `len` bytes at `offset` into raw (possibly uninitialised)
+/// memory; a short file is an error.
+fn pread_exact(file: &File, ptr: *mut u8, len: usize, offset: u64) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let mut done = 0usize;
+    while done < len {
+        let chunk = (len - done).min(1 << 30);
+        let at = libc::off_t::try_from(offset + done as u64)
+            .map_err(|_| Error::header("vox_offset", "offset too large"))?;
+        // SAFETY: `ptr + done .. ptr + done + chunk` lies inside the caller's
+        // allocation of `len` bytes; pread writes at most `chunk` bytes there
+        // and reads nothing from it.
+        let n = unsafe { libc::pread(file.as_raw_fd(), ptr.add(done).cast(), chunk, at) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e.into());
+        }
+        if n == 0 {
+            return Err(Error::TruncatedFile {
+                what: "voxel data",
+                expected: offset + len as u64,
+                got: offset + done as u64,
+            });
+        }
+        done += n as usize;
+    }
+    Ok(())
+}
+
 fn is_gzip_file(file: &File) -> Result<bool> {
     Ok(gz::is_gzip(&read_at_most(file, 0, 2)?))
 }
@@ -336,9 +368,10 @@ impl NiftiFile {
 
     fn read_plain_full(&self, file: &File) -> Result<VoxelBuffer> {
         self.check_len(file.metadata()?.len())?;
-        let mut buf = VoxelBuffer::zeroed(self.header.data_bytes())?;
-        file.read_exact_at(buf.bytes_mut(), self.header.vox_offset())?;
-        Ok(buf)
+        let offset = self.header.vox_offset();
+        VoxelBuffer::filled_with(self.header.data_bytes(), |ptr, len| {
+            pread_exact(file, ptr, len, offset)
+        })
     }
 
     fn read_plain_region(&self, region: &Region) -> Result<VoxelBuffer> {
