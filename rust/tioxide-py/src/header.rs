@@ -29,6 +29,10 @@ fn value_to_py<'py>(py: Python<'py>, v: &FieldValue) -> PyResult<Bound<'py, PyAn
     })
 }
 
+fn affine_to_numpy<'py>(py: Python<'py>, a: &affine::Affine) -> Bound<'py, PyArray2<f64>> {
+    numpy::ndarray::Array2::from_shape_fn((4, 4), |(i, j)| a[i][j]).to_pyarray(py)
+}
+
 #[pymethods]
 impl PyNiftiHeader {
     /// Data shape in file order.
@@ -77,7 +81,7 @@ impl PyNiftiHeader {
     /// The best affine (4x4 float64), as nibabel's `get_best_affine()`.
     #[getter]
     fn affine<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
-        numpy::ndarray::Array2::from_shape_fn((4, 4), |(i, j)| self.affine[i][j]).to_pyarray(py)
+        affine_to_numpy(py, &self.affine)
     }
     /// The qform affine, or None when qform_code is 0.
     fn qform<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
@@ -95,7 +99,7 @@ impl PyNiftiHeader {
             return None;
         }
         let a = affine::sform(&self.header);
-        Some(numpy::ndarray::Array2::from_shape_fn((4, 4), |(i, j)| a[i][j]).to_pyarray(py))
+        Some(affine_to_numpy(py, &a))
     }
     /// nibabel's `get_zooms()`.
     #[getter]
