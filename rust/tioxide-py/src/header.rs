@@ -89,9 +89,7 @@ impl PyNiftiHeader {
             return Ok(None);
         }
         let a = affine::qform(&self.header).map_err(to_py)?;
-        Ok(Some(
-            numpy::ndarray::Array2::from_shape_fn((4, 4), |(i, j)| a[i][j]).to_pyarray(py),
-        ))
+        Ok(Some(affine_to_numpy(py, &a)))
     }
     /// The sform affine, or None when sform_code is 0.
     fn sform<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray2<f64>>> {
