@@ -75,14 +75,18 @@ def check_build() -> str:
         return "release"
     if os.environ.get(ALLOW_ENV) == "1":
         banner = "!" * 78
-        lines = [f"WARNING: tioxide._core.__build_profile__ is {profile!r}, not 'release'.",
-                 f"{ALLOW_ENV}=1 is set, so the benchmark runs anyway; its numbers are",
-                 "meaningless if the extension is a debug build."]
+        lines = [
+            f"WARNING: tioxide._core.__build_profile__ is {profile!r}, not 'release'.",
+            f"{ALLOW_ENV}=1 is set, so the benchmark runs anyway; its numbers are",
+            "meaningless if the extension is a debug build.",
+        ]
         print("\n".join([banner, *("!! " + line for line in lines), banner]), file=sys.stderr)
         return f"UNVERIFIED ({ALLOW_ENV}=1; __build_profile__={profile!r})"
-    sys.exit(f"refusing to benchmark: tioxide._core.__build_profile__ is {profile!r}, "
-             "expected 'release'. Rebuild with `maturin develop --release` "
-             f"(or set {ALLOW_ENV}=1 to override).")
+    sys.exit(
+        f"refusing to benchmark: tioxide._core.__build_profile__ is {profile!r}, "
+        "expected 'release'. Rebuild with `maturin develop --release` "
+        f"(or set {ALLOW_ENV}=1 to override)."
+    )
 
 
 def extension_identity() -> tuple[str, int, int, int]:
@@ -109,8 +113,10 @@ def check_extension_unchanged(identity: tuple[str, int, int, int]) -> None:
     except OSError:
         now = (identity[0], -1, -1, -1)
     if now != identity:
-        sys.exit(f"{identity[0]} was replaced during the run (rebuilt?); results would mix "
-                 "two builds. Run again when nobody is rebuilding the extension.")
+        sys.exit(
+            f"{identity[0]} was replaced during the run (rebuilt?); results would mix "
+            "two builds. Run again when nobody is rebuilding the extension."
+        )
 
 
 # --------------------------------------------------------------------------- volumes
@@ -215,9 +221,14 @@ class Anatomy:
         """Noise-free image with the given tissue levels and a smooth bias field."""
         img = np.zeros(self.shape, dtype=np.float32)
         buf = np.empty(self.shape, dtype=np.float32)
-        layers = [(self.head, 1.0, "scalp"), (self.head, 0.93, "skull"), (self.head, 0.87, "csf"),
-                  (self.folded, 0.84, "gm"), (self.folded, 0.68, "wm"),
-                  (self.ventricles, 1.0, "csf")]
+        layers = [
+            (self.head, 1.0, "scalp"),
+            (self.head, 0.93, "skull"),
+            (self.head, 0.87, "csf"),
+            (self.folded, 0.84, "gm"),
+            (self.folded, 0.68, "wm"),
+            (self.ventricles, 1.0, "csf"),
+        ]
         previous = 0.0
         for radius, edge, tissue in layers:
             step = self._soft(radius, edge, buf)
@@ -355,8 +366,11 @@ def ensure_data(volumes: Sequence[Volume]) -> None:
         for vol in variants:
             save_nifti(array, zooms, vol.path)
             st = vol.path.stat()
-            manifest[vol.label] = {"gen": GEN_VERSION, "size": st.st_size,
-                                   "mtime_ns": st.st_mtime_ns}
+            manifest[vol.label] = {
+                "gen": GEN_VERSION,
+                "size": st.st_size,
+                "mtime_ns": st.st_mtime_ns,
+            }
         del array
         DATA.mkdir(parents=True, exist_ok=True)
         (DATA / "manifest.json").write_text(json.dumps(manifest, indent=1))
@@ -382,8 +396,11 @@ class Op:
 
 
 def _patch(shape: Sequence[int], where: str) -> Region:
-    starts = {"start": lambda n: 0, "middle": lambda n: n // 2 - PATCH // 2,
-              "end": lambda n: n - PATCH}[where]
+    starts = {
+        "start": lambda n: 0,
+        "middle": lambda n: n // 2 - PATCH // 2,
+        "end": lambda n: n - PATCH,
+    }[where]
     spatial = tuple(slice(starts(n), starts(n) + PATCH) for n in shape[:3])
     return spatial + (slice(None),) * (len(shape) - 3)
 
@@ -653,21 +670,31 @@ class MedrsWarm(Medrs):
     kinds = ("region",)
 
 
-LIBRARIES: tuple[Library, ...] = (Tioxide(), TorchIO(), Nibabel(), NibabelZlib(), SimpleITK(),
-                                  Medrs(), TioxideWarm(), MedrsWarm())
+LIBRARIES: tuple[Library, ...] = (
+    Tioxide(),
+    TorchIO(),
+    Nibabel(),
+    NibabelZlib(),
+    SimpleITK(),
+    Medrs(),
+    TioxideWarm(),
+    MedrsWarm(),
+)
 LIB_BY_KEY = {lib.key: lib for lib in LIBRARIES}
 FOOTNOTES_FIXED = {
     ("medrs", "header"): "medrs has no header-only read; `medrs.get_info` loads the image "
-                         "(memory map for .nii, full inflate for .nii.gz).",
+    "(memory map for .nii, full inflate for .nii.gz).",
 }
-MEDRS_NOTE = ("Caches: medrs keeps whole inflated .nii.gz files in a process-wide cache "
-              "between `load_cropped` calls, and tioxide caches parsed headers and memory maps "
-              "(validated by `stat`). The 'tioxide' and 'medrs' columns clear those caches "
-              "before every call, untimed (`tioxide.nifti.clear_cache()`, "
-              "`medrs.clear_decompression_cache()`), so that, like every other library, each "
-              "call reads the file afresh; acceptance targets use these columns. The "
-              "'warm cache' columns repeat the same read with caches kept (a training loop "
-              "taking many patches from one file); their ratios are medrs-warm / tioxide-warm.")
+MEDRS_NOTE = (
+    "Caches: medrs keeps whole inflated .nii.gz files in a process-wide cache "
+    "between `load_cropped` calls, and tioxide caches parsed headers and memory maps "
+    "(validated by `stat`). The 'tioxide' and 'medrs' columns clear those caches "
+    "before every call, untimed (`tioxide.nifti.clear_cache()`, "
+    "`medrs.clear_decompression_cache()`), so that, like every other library, each "
+    "call reads the file afresh; acceptance targets use these columns. The "
+    "'warm cache' columns repeat the same read with caches kept (a training loop "
+    "taking many patches from one file); their ratios are medrs-warm / tioxide-warm."
+)
 
 
 # --------------------------------------------------------------------------- floors
@@ -683,8 +710,10 @@ def _floor_fns(compressed: bytes | None, voxels: Array) -> dict[str, Callable[[]
     """
     dst = np.empty_like(voxels, order="K")
     np.copyto(dst, voxels)  # fault the destination in
-    fns: dict[str, Callable[[], Any]] = {"memcpy": lambda: np.copyto(dst, voxels),
-                                         "np.copy": lambda: np.copy(voxels, order="K")}
+    fns: dict[str, Callable[[], Any]] = {
+        "memcpy": lambda: np.copyto(dst, voxels),
+        "np.copy": lambda: np.copy(voxels, order="K"),
+    }
     if compressed is None:
         return fns
     size = int.from_bytes(compressed[-4:], "little")  # ISIZE: output size mod 2**32
@@ -698,8 +727,13 @@ def _floor_fns(compressed: bytes | None, voxels: Array) -> dict[str, Callable[[]
     return fns
 
 
-FLOOR_TITLES = {"memcpy": "memcpy", "np.copy": "np.copy", "libdeflate": "libdeflate",
-                "ISA-L": "ISA-L", "zlib": "zlib"}
+FLOOR_TITLES = {
+    "memcpy": "memcpy",
+    "np.copy": "np.copy",
+    "libdeflate": "libdeflate",
+    "ISA-L": "ISA-L",
+    "zlib": "zlib",
+}
 
 
 # --------------------------------------------------------------------------- timing
@@ -834,8 +868,12 @@ def library_contender(lib: Library, op: Op, vol: Volume, reference: Array) -> Co
         "full": lambda: lib.full(path),
         "region": lambda: lib.region(path, op.region, vol),
     }
-    return Contender(Cell(vol.label, op.name, lib.key), calls[op.kind],
-                     lambda result: _check(lib, op, vol, result, reference), lib.reset)
+    return Contender(
+        Cell(vol.label, op.name, lib.key),
+        calls[op.kind],
+        lambda result: _check(lib, op, vol, result, reference),
+        lib.reset,
+    )
 
 
 # --------------------------------------------------------------------------- peak RSS
@@ -863,8 +901,11 @@ def rss_child(spec: dict[str, Any]) -> None:
         _optional(name)  # all imports first
     lib.header(vol.path)  # first-call initialisation (IO factories, lazy imports)
     region = _patch(vol.shape, "middle")
-    call = (lambda: lib.full(vol.path)) if spec["what"] == "full" else \
-        (lambda: lib.region(vol.path, region, vol))
+    call = (
+        (lambda: lib.full(vol.path))
+        if spec["what"] == "full"
+        else (lambda: lib.region(vol.path, region, vol))
+    )
     try:
         lib.reset()
         base = _reset_peak()
@@ -881,8 +922,13 @@ def measure_rss(lib: Library, vol: Volume, what: str) -> Cell:
     cell = Cell(vol.label, f"rss {what}", lib.key)
     spec = json.dumps({"lib": lib.key, "file": vol.label, "what": what})
     try:
-        proc = subprocess.run([sys.executable, __file__, "--rss-child", spec], capture_output=True,
-                              text=True, timeout=600, check=True)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--rss-child", spec],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
+        )
         out = json.loads(proc.stdout.strip().splitlines()[-1])
         if isinstance(out, int):
             cell.seconds = float(out)  # bytes, kept in the same slot
@@ -917,9 +963,17 @@ def _selected(pattern: re.Pattern[str] | None, *parts: str) -> bool:
 def bench_volume(run: Run, vol: Volume, pattern: re.Pattern[str] | None, budget: float) -> None:
     """Time every selected (operation, library) on one file, plus the floors."""
     libs = [lib for lib in LIBRARIES if lib.applies(vol)]
-    plan = [(op, [lib for lib in libs
-                  if lib.does(op) and _selected(pattern, vol.label, op.name, lib.key)])
-            for op in ops_for(vol.shape)]
+    plan = [
+        (
+            op,
+            [
+                lib
+                for lib in libs
+                if lib.does(op) and _selected(pattern, vol.label, op.name, lib.key)
+            ],
+        )
+        for op in ops_for(vol.shape)
+    ]
     floors = [f for f in FLOOR_TITLES if _selected(pattern, vol.label, "full", f)]
     if not any(chosen for _, chosen in plan) and not floors:
         return
@@ -938,20 +992,28 @@ def bench_volume(run: Run, vol: Volume, pattern: re.Pattern[str] | None, budget:
                 contenders.append(library_contender(lib, op, vol, reference))
         if op.kind == "full":
             fns = _floor_fns(compressed, reference) if floors else {}
-            contenders += [Contender(Cell(vol.label, op.name, f), fns[f]) for f in floors
-                           if f in fns]
+            contenders += [
+                Contender(Cell(vol.label, op.name, f), fns[f]) for f in floors if f in fns
+            ]
         measure(contenders, budget)
         for c in contenders:
             run.add(c.cell)
             shown = fmt_time(c.cell.seconds)
-            print(f"   {op.name:15s} {_title(c.cell.lib):26s} {shown:>10s}  {c.cell.note or ''}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"   {op.name:15s} {_title(c.cell.lib):26s} {shown:>10s}  {c.cell.note or ''}",
+                file=sys.stderr,
+                flush=True,
+            )
     del reference, compressed
     gc.collect()
 
 
-RSS_PATCH_FILES = ("plain/t1_int16.nii", "gz/t1_int16.nii.gz", "plain/big_float32.nii",
-                   "gz/big_float32.nii.gz")
+RSS_PATCH_FILES = (
+    "plain/t1_int16.nii",
+    "gz/t1_int16.nii.gz",
+    "plain/big_float32.nii",
+    "gz/big_float32.nii.gz",
+)
 
 
 def bench_rss(run: Run, vols: Sequence[Volume], pattern: re.Pattern[str] | None) -> None:
@@ -967,9 +1029,12 @@ def bench_rss(run: Run, vols: Sequence[Volume], pattern: re.Pattern[str] | None)
                     continue
                 cell = measure_rss(lib, vol, what)
                 run.add(cell)
-                print(f"   rss {what:5s} {vol.label:24s} {lib.title:26s} "
-                      f"{fmt_mib(cell.seconds):>10s} {cell.note or ''}", file=sys.stderr,
-                      flush=True)
+                print(
+                    f"   rss {what:5s} {vol.label:24s} {lib.title:26s} "
+                    f"{fmt_mib(cell.seconds):>10s} {cell.note or ''}",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
 
 # --------------------------------------------------------------------------- report
@@ -1010,8 +1075,9 @@ def _version(dist: str) -> str:
 
 def _git() -> str:
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True,
-                              check=False).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(REPO), *args], capture_output=True, text=True, check=False
+        ).stdout.strip()
 
     head = git("rev-parse", "--short", "HEAD") or "unknown"
     dirty = git("status", "--porcelain", "--", "rust", "python", "Cargo.toml", "Cargo.lock")
@@ -1037,8 +1103,9 @@ def _thp(name: str) -> str:
 
 def describe_tioxide(build: str) -> str:
     """Version, commit, build profile and digest of the extension (taken at start)."""
-    return (f"{_version('tioxide')} (git {_git()}; build: {build}; "
-            f"_core sha256 {extension_digest()})")
+    return (
+        f"{_version('tioxide')} (git {_git()}; build: {build}; _core sha256 {extension_digest()})"
+    )
 
 
 def machine(tioxide_desc: str, load: tuple[str, str]) -> list[str]:
@@ -1048,12 +1115,18 @@ def machine(tioxide_desc: str, load: tuple[str, str]) -> list[str]:
     os_name = _read_first("/etc/os-release", "PRETTY_NAME").strip('"')
     isal = _optional("isal")
     isal_v = getattr(isal, "ISAL_VERSION", "?") if isal else "?"
-    libs = [("tioxide", tioxide_desc),
-            ("numpy", _version("numpy")), ("torch", _version("torch")),
-            ("torchio", _version("torchio")), ("nibabel", _version("nibabel")),
-            ("indexed_gzip", _version("indexed_gzip")), ("SimpleITK", _version("SimpleITK")),
-            ("medrs", _version("medrs")), ("deflate (libdeflate)", _version("deflate")),
-            ("isal (python-isal)", f"{_version('isal')} (ISA-L {isal_v})")]
+    libs = [
+        ("tioxide", tioxide_desc),
+        ("numpy", _version("numpy")),
+        ("torch", _version("torch")),
+        ("torchio", _version("torchio")),
+        ("nibabel", _version("nibabel")),
+        ("indexed_gzip", _version("indexed_gzip")),
+        ("SimpleITK", _version("SimpleITK")),
+        ("medrs", _version("medrs")),
+        ("deflate (libdeflate)", _version("deflate")),
+        ("isal (python-isal)", f"{_version('isal')} (ISA-L {isal_v})"),
+    ]
     return [
         f"- CPU: {_read_first('/proc/cpuinfo', 'model name')}, {os.cpu_count()} logical cores "
         f"({len(os.sched_getaffinity(0))} usable); SIMD: {simd or 'none of avx2/avx512f/bmi2'}",
@@ -1107,19 +1180,25 @@ def _describe(vol: Volume) -> str:
 
 
 def time_tables(run: Run, vols: Sequence[Volume], notes: Notes) -> list[str]:
-    out = ["## Timings", "",
-           "Median time per call; in parentheses `peer / tioxide` (>1: tioxide is faster; "
-           "'medrs, warm cache' is compared with 'tioxide, warm cache'). "
-           "Floors (full row only): memcpy = `np.copyto` of the voxels into a buffer allocated "
-           "and touched beforehand (pure copy: the target's floor); np.copy = allocation + copy "
-           "(numpy requests transparent huge pages, so its time swings with their availability; "
-           "informative only); libdeflate / ISA-L / zlib = one-shot inflate of the file's bytes "
-           "already in memory.",
-           ""]
+    out = [
+        "## Timings",
+        "",
+        "Median time per call; in parentheses `peer / tioxide` (>1: tioxide is faster; "
+        "'medrs, warm cache' is compared with 'tioxide, warm cache'). "
+        "Floors (full row only): memcpy = `np.copyto` of the voxels into a buffer allocated "
+        "and touched beforehand (pure copy: the target's floor); np.copy = allocation + copy "
+        "(numpy requests transparent huge pages, so its time swings with their availability; "
+        "informative only); libdeflate / ISA-L / zlib = one-shot inflate of the file's bytes "
+        "already in memory.",
+        "",
+    ]
     for vol in vols:
         ops = [op.name for op in ops_for(vol.shape)]
-        libs = [lib for lib in LIBRARIES if lib.applies(vol)
-                and any((vol.label, op, lib.key) in run.cells for op in ops)]
+        libs = [
+            lib
+            for lib in LIBRARIES
+            if lib.applies(vol) and any((vol.label, op, lib.key) in run.cells for op in ops)
+        ]
         floors = [f for f in FLOOR_TITLES if (vol.label, "full", f) in run.cells]
         if not any((vol.label, op, lib.key) in run.cells for op in ops for lib in libs):
             continue
@@ -1146,19 +1225,26 @@ def _rss_cell(run: Run, vol: Volume, op: str, lib: Library, notes: Notes) -> str
 def rss_tables(run: Run, vols: Sequence[Volume], notes: Notes) -> list[str]:
     if not any(k[1].startswith("rss") for k in run.cells):
         return []
-    out = ["## Peak RSS", "",
-           "One fresh interpreter per (library, file, read): all imports and a header read "
-           "first, then `5 > /proc/self/clear_refs`, then the read into a torch tensor; value = "
-           "VmHWM − VmRSS after the reset. In parentheses: ratio to the voxel bytes of the whole "
-           "image (1.0 = one copy of the voxels). Patch = the 32³ middle patch, for a few files.",
-           ""]
+    out = [
+        "## Peak RSS",
+        "",
+        "One fresh interpreter per (library, file, read): all imports and a header read "
+        "first, then `5 > /proc/self/clear_refs`, then the read into a torch tensor; value = "
+        "VmHWM − VmRSS after the reset. In parentheses: ratio to the voxel bytes of the whole "
+        "image (1.0 = one copy of the voxels). Patch = the 32³ middle patch, for a few files.",
+        "",
+    ]
     libs = [lib for lib in LIBRARIES if not lib.warm]
     for op, title in (("rss full", "Full load"), ("rss patch", "32³ patch (middle)")):
         rows = [v for v in vols if any((v.label, op, lib.key) in run.cells for lib in libs)]
         if not rows:
             continue
-        out += [f"### {title}", "", "| file | " + " | ".join(lib.title for lib in libs) + " |",
-                "|" + "---|" * (len(libs) + 1)]
+        out += [
+            f"### {title}",
+            "",
+            "| file | " + " | ".join(lib.title for lib in libs) + " |",
+            "|" + "---|" * (len(libs) + 1),
+        ]
         for vol in rows:
             cells = [_rss_cell(run, vol, op, lib, notes) for lib in libs]
             out.append(f"| {vol.label} | " + " | ".join(cells) + " |")
@@ -1202,21 +1288,30 @@ def _wrong(run: Run, vol: Volume, op: str, me: str, target: str) -> Verdict | No
     return None
 
 
-def _faster(run: Run, vol: Volume, op: str, peers: Sequence[str], factor: float,
-            target: str, me: str = "tioxide") -> Verdict:
+def _faster(
+    run: Run,
+    vol: Volume,
+    op: str,
+    peers: Sequence[str],
+    factor: float,
+    target: str,
+    me: str = "tioxide",
+) -> Verdict:
     """tioxide at least ``factor`` times faster than the fastest of ``peers``."""
     tx, best = _t(run, vol.label, op, me), _best(run, vol.label, op, peers)
     if tx is None or best is None:
         return Verdict(target, vol.label, "not measured", None)
     ratio = best[1] / tx
-    measured = (f"{fmt_ratio(ratio)} ({_title(me)} {fmt_time(tx)}, {_title(best[0])} "
-                f"{fmt_time(best[1])})")
+    measured = (
+        f"{fmt_ratio(ratio)} ({_title(me)} {fmt_time(tx)}, {_title(best[0])} {fmt_time(best[1])})"
+    )
     ok = ratio >= factor if factor > 1 else ratio > 1
     return _wrong(run, vol, op, me, target) or Verdict(target, vol.label, measured, ok)
 
 
-def _within(run: Run, vol: Volume, op: str, floors: Sequence[str], factor: float,
-            target: str) -> Verdict:
+def _within(
+    run: Run, vol: Volume, op: str, floors: Sequence[str], factor: float, target: str
+) -> Verdict:
     """tioxide no more than ``factor`` times slower than the fastest floor."""
     tx, best = _t(run, vol.label, op, "tioxide"), _best(run, vol.label, op, floors)
     if tx is None or best is None:
@@ -1224,8 +1319,9 @@ def _within(run: Run, vol: Volume, op: str, floors: Sequence[str], factor: float
     if (wrong := _wrong(run, vol, op, "tioxide", target)) is not None:
         return wrong
     ratio = tx / best[1]
-    measured = (f"{ratio:.2f}x the floor (tioxide {fmt_time(tx)}, {_title(best[0])} "
-                f"{fmt_time(best[1])})")
+    measured = (
+        f"{ratio:.2f}x the floor (tioxide {fmt_time(tx)}, {_title(best[0])} {fmt_time(best[1])})"
+    )
     return Verdict(target, vol.label, measured, ratio <= factor)
 
 
@@ -1235,45 +1331,116 @@ def verdicts(run: Run, vols: Sequence[Volume]) -> list[Verdict]:
     plain = [v for v in vols if not v.gz]
     nib_all = ("nibabel", "nibabel-zlib")
     for v in gz:
-        out.append(_faster(run, v, "header", (*nib_all, "sitk", "torchio"), 5,
-                           "header of .nii.gz: >= 5x the fastest of nibabel, SimpleITK, TorchIO"))
+        out.append(
+            _faster(
+                run,
+                v,
+                "header",
+                (*nib_all, "sitk", "torchio"),
+                5,
+                "header of .nii.gz: >= 5x the fastest of nibabel, SimpleITK, TorchIO",
+            )
+        )
     for v in plain:
-        out.append(_faster(run, v, "full", ("torchio",), 10,
-                           "full .nii load into torch: >= 10x TorchIO"))
-        out.append(_within(run, v, "full", ("memcpy",), 2,
-                           "full .nii load into torch: within 2x of memcpy"))
+        out.append(
+            _faster(run, v, "full", ("torchio",), 10, "full .nii load into torch: >= 10x TorchIO")
+        )
+        out.append(
+            _within(
+                run, v, "full", ("memcpy",), 2, "full .nii load into torch: within 2x of memcpy"
+            )
+        )
     for v in gz:
-        out.append(_faster(run, v, "full", (*nib_all, "sitk"), 2,
-                           "full .nii.gz load: >= 2x the fastest of nibabel, SimpleITK"))
+        out.append(
+            _faster(
+                run,
+                v,
+                "full",
+                (*nib_all, "sitk"),
+                2,
+                "full .nii.gz load: >= 2x the fastest of nibabel, SimpleITK",
+            )
+        )
         out.append(_faster(run, v, "full", ("torchio",), 4, "full .nii.gz load: >= 4x TorchIO"))
-        out.append(_within(run, v, "full", ("libdeflate", "ISA-L"), 1.25,
-                           "full .nii.gz load: within 1.25x of the fastest raw inflate"))
+        out.append(
+            _within(
+                run,
+                v,
+                "full",
+                ("libdeflate", "ISA-L"),
+                1.25,
+                "full .nii.gz load: within 1.25x of the fastest raw inflate",
+            )
+        )
     big = [v for v in plain if v.big]
     for v in big:
         for where in ("start", "middle", "end"):
             op = f"patch {where}"
-            out.append(_faster(run, v, op, ("nibabel",), 10,
-                               f"32³ {op} from 512³ .nii: >= 10x nibabel dataobj[...] "
-                               "(first read)"))
-            out.append(_faster(run, v, op, ("nibabel",), 10,
-                               f"32³ {op} from 512³ .nii: >= 10x nibabel dataobj[...] "
-                               "(tioxide caches warm; nibabel has none)", me="tioxide-warm"))
-            out.append(_faster(run, v, op, ("medrs",), 1,
-                               f"32³ {op} from 512³ .nii: faster than medrs (first read)"))
-            out.append(_faster(run, v, op, ("medrs-warm",), 1,
-                               f"32³ {op} from 512³ .nii: faster than medrs (warm caches)",
-                               me="tioxide-warm"))
+            out.append(
+                _faster(
+                    run,
+                    v,
+                    op,
+                    ("nibabel",),
+                    10,
+                    f"32³ {op} from 512³ .nii: >= 10x nibabel dataobj[...] (first read)",
+                )
+            )
+            out.append(
+                _faster(
+                    run,
+                    v,
+                    op,
+                    ("nibabel",),
+                    10,
+                    f"32³ {op} from 512³ .nii: >= 10x nibabel dataobj[...] "
+                    "(tioxide caches warm; nibabel has none)",
+                    me="tioxide-warm",
+                )
+            )
+            out.append(
+                _faster(
+                    run,
+                    v,
+                    op,
+                    ("medrs",),
+                    1,
+                    f"32³ {op} from 512³ .nii: faster than medrs (first read)",
+                )
+            )
+            out.append(
+                _faster(
+                    run,
+                    v,
+                    op,
+                    ("medrs-warm",),
+                    1,
+                    f"32³ {op} from 512³ .nii: faster than medrs (warm caches)",
+                    me="tioxide-warm",
+                )
+            )
     if not big:
-        out.append(Verdict("32³ patch from 512³ .nii (>= 10x nibabel, faster than medrs)",
-                           "plain/big_float32.nii", "not measured (skipped, e.g. --quick)", None))
+        out.append(
+            Verdict(
+                "32³ patch from 512³ .nii (>= 10x nibabel, faster than medrs)",
+                "plain/big_float32.nii",
+                "not measured (skipped, e.g. --quick)",
+                None,
+            )
+        )
     for v in vols:
         cell = run.cells.get((v.label, "rss full", "tioxide"))
         if cell is None or cell.seconds is None:
             continue
         ratio = cell.seconds / v.voxel_bytes
-        out.append(Verdict("peak RSS of a full load <= 1.1x voxel bytes", v.label,
-                           f"{ratio:.2f}x ({fmt_mib(cell.seconds)} for "
-                           f"{fmt_mib(v.voxel_bytes)})", ratio <= 1.1))
+        out.append(
+            Verdict(
+                "peak RSS of a full load <= 1.1x voxel bytes",
+                v.label,
+                f"{ratio:.2f}x ({fmt_mib(cell.seconds)} for {fmt_mib(v.voxel_bytes)})",
+                ratio <= 1.1,
+            )
+        )
     return out
 
 
@@ -1281,53 +1448,75 @@ def summary(run: Run, vols: Sequence[Volume]) -> list[str]:
     vs = verdicts(run, vols)
     passed = sum(v.ok is True for v in vs)
     failed = sum(v.ok is False for v in vs)
-    out = ["## Acceptance targets (issue 3)", "",
-           f"**{passed} PASS, {failed} FAIL, {len(vs) - passed - failed} not measured.**", "",
-           "| target | file | measured | result |", "|---|---|---|---|"]
+    out = [
+        "## Acceptance targets (issue 3)",
+        "",
+        f"**{passed} PASS, {failed} FAIL, {len(vs) - passed - failed} not measured.**",
+        "",
+        "| target | file | measured | result |",
+        "|---|---|---|---|",
+    ]
     for v in vs:
         result = {True: "PASS", False: "**FAIL**", None: "–"}[v.ok]
         out.append(f"| {v.target} | {v.file} | {v.measured} | {result} |")
     return [*out, ""]
 
 
-def report(run: Run, vols: Sequence[Volume], build: str, tioxide_desc: str, elapsed: float,
-           load: tuple[str, str]) -> str:
+def report(
+    run: Run,
+    vols: Sequence[Volume],
+    build: str,
+    tioxide_desc: str,
+    elapsed: float,
+    load: tuple[str, str],
+) -> str:
     notes = Notes()
     mode = "quick run, `--quick`" if run.quick else "full run"
-    lines = ["# tioxide vs peers: benchmark results", "",
-             f"Generated by `benches/compare.py` ({mode}) on "
-             f"{dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}, "
-             f"in {elapsed / 60:.1f} min.", ""]
+    lines = [
+        "# tioxide vs peers: benchmark results",
+        "",
+        f"Generated by `benches/compare.py` ({mode}) on "
+        f"{dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}, "
+        f"in {elapsed / 60:.1f} min.",
+        "",
+    ]
     if build != "release":
         lines += [f"> **WARNING: extension build profile not verified: {build}.**", ""]
-    lines += ["## Machine", "", *machine(tioxide_desc, load), "",
-              "## Method", "",
-              "- Inputs: deterministic head phantoms (smooth anatomy + noise, so gzip ratios are "
-              "realistic) written by nibabel, gzip level 6; `.nii` and `.nii.gz` in separate "
-              "folders (SimpleITK given `x.nii.gz` reads `x.nii` if it sits beside it).",
-              "- Warm page cache; each cell is the median of adaptive repeats (>= 3 samples, "
-              f"~{run_budget(run.quick)} s per cell; sub-millisecond calls timed in batches).",
-              "- Every call ends with a torch tensor (`torch.from_numpy` for numpy results; "
-              "conversion included). Each call opens the file afresh (no handle reuse).",
-              "- Operations: header = shape + affine; full = all voxels; patch = 32³ at the first "
-              "corner, the centre and the last corner (all frames of the 4-D file); axial = "
-              "`[:, :, nz // 2]`, sagittal = `[nx // 2, :, :]` (each with all frames for 4-D).",
-              "- Every first result is checked against "
-              "`np.asanyarray(nib.load(p).dataobj)[region]`; a mismatch is flagged "
-              "**wrong result** and that peer is not used as a yardstick.",
-              "- SimpleITK 2.5 inflates .nii.gz with its bundled zlib-ng, streaming, and reads "
-              "a region by skipping through the stream into a small buffer.",
-              "- tioxide: `nifti.read_header` / `nifti.read(p, region)`; TorchIO: "
-              "`ScalarImage(p).shape/.affine`, `.data`, `ScalarImage(p)[c, i, j, k].data` (lazy); "
-              "nibabel: `nib.load(p)`, `nib.load(p, mmap=False).dataobj`, `dataobj[region]` "
-              "(default = with indexed_gzip; 'w/o indexed_gzip' sets "
-              "`nibabel._compression.HAVE_INDEXED_GZIP = False`); SimpleITK: "
-              "`ImageFileReader.ReadImageInformation`, `ReadImage` + `GetArrayFromImage`, "
-              "`SetExtractIndex/SetExtractSize`; medrs: `get_info`, `load(p).to_numpy_native()`, "
-              "`load_cropped(p, offset, shape).to_numpy_native()`.",
-              f"- {MEDRS_NOTE}",
-              "- Libraries are interleaved round-robin sample by sample, so that background load "
-              "hits all of them alike; the machine's load average is given above.", ""]
+    lines += [
+        "## Machine",
+        "",
+        *machine(tioxide_desc, load),
+        "",
+        "## Method",
+        "",
+        "- Inputs: deterministic head phantoms (smooth anatomy + noise, so gzip ratios are "
+        "realistic) written by nibabel, gzip level 6; `.nii` and `.nii.gz` in separate "
+        "folders (SimpleITK given `x.nii.gz` reads `x.nii` if it sits beside it).",
+        "- Warm page cache; each cell is the median of adaptive repeats (>= 3 samples, "
+        f"~{run_budget(run.quick)} s per cell; sub-millisecond calls timed in batches).",
+        "- Every call ends with a torch tensor (`torch.from_numpy` for numpy results; "
+        "conversion included). Each call opens the file afresh (no handle reuse).",
+        "- Operations: header = shape + affine; full = all voxels; patch = 32³ at the first "
+        "corner, the centre and the last corner (all frames of the 4-D file); axial = "
+        "`[:, :, nz // 2]`, sagittal = `[nx // 2, :, :]` (each with all frames for 4-D).",
+        "- Every first result is checked against "
+        "`np.asanyarray(nib.load(p).dataobj)[region]`; a mismatch is flagged "
+        "**wrong result** and that peer is not used as a yardstick.",
+        "- SimpleITK 2.5 inflates .nii.gz with its bundled zlib-ng, streaming, and reads "
+        "a region by skipping through the stream into a small buffer.",
+        "- tioxide: `nifti.read_header` / `nifti.read(p, region)`; TorchIO: "
+        "`ScalarImage(p).shape/.affine`, `.data`, `ScalarImage(p)[c, i, j, k].data` (lazy); "
+        "nibabel: `nib.load(p)`, `nib.load(p, mmap=False).dataobj`, `dataobj[region]` "
+        "(default = with indexed_gzip; 'w/o indexed_gzip' sets "
+        "`nibabel._compression.HAVE_INDEXED_GZIP = False`); SimpleITK: "
+        "`ImageFileReader.ReadImageInformation`, `ReadImage` + `GetArrayFromImage`, "
+        "`SetExtractIndex/SetExtractSize`; medrs: `get_info`, `load(p).to_numpy_native()`, "
+        "`load_cropped(p, offset, shape).to_numpy_native()`.",
+        f"- {MEDRS_NOTE}",
+        "- Libraries are interleaved round-robin sample by sample, so that background load "
+        "hits all of them alike; the machine's load average is given above.",
+        "",
+    ]
     lines += summary(run, vols)
     lines += time_tables(run, vols, notes)
     lines += rss_tables(run, vols, notes)
@@ -1344,15 +1533,26 @@ def run_budget(quick: bool) -> float:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true",
-                   help="smoke run: smaller repeat counts, skip the 512^3 files")
-    p.add_argument("--only", metavar="PATTERN",
-                   help="regex; run only cells whose 'file op library' matches, e.g. "
-                        "'gz/t1_int16.* full' or 'header' or 'rss .*tioxide'")
-    p.add_argument("--out", type=Path, default=HERE / "RESULTS.md",
-                   help="markdown output (default: benches/RESULTS.md)")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: smaller repeat counts, skip the 512^3 files",
+    )
+    p.add_argument(
+        "--only",
+        metavar="PATTERN",
+        help="regex; run only cells whose 'file op library' matches, e.g. "
+        "'gz/t1_int16.* full' or 'header' or 'rss .*tioxide'",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=HERE / "RESULTS.md",
+        help="markdown output (default: benches/RESULTS.md)",
+    )
     p.add_argument("--skip-rss", action="store_true", help="do not measure peak RSS")
     p.add_argument("--rss-child", metavar="JSON", help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -1368,8 +1568,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     started, load_start = time.perf_counter(), loadavg()
     tioxide_desc = describe_tioxide(build)
     if float(load_start.split()[0]) > 0.7:
-        print(f"warning: load average is {load_start}; other work on this machine will disturb "
-              "the timings", file=sys.stderr)
+        print(
+            f"warning: load average is {load_start}; other work on this machine will disturb "
+            "the timings",
+            file=sys.stderr,
+        )
     pattern = re.compile(args.only) if args.only else None
     vols = [v for v in VOLUMES if not (args.quick and v.big)]
     ensure_data(vols)
@@ -1382,8 +1585,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("== peak RSS", file=sys.stderr, flush=True)
         bench_rss(run, vols, pattern)
         check_extension_unchanged(identity)
-    text = report(run, vols, build, tioxide_desc, time.perf_counter() - started,
-                  (load_start, loadavg()))
+    text = report(
+        run, vols, build, tioxide_desc, time.perf_counter() - started, (load_start, loadavg())
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)
