@@ -78,8 +78,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = sub.add_parser("info", help="describe images (default: the bundled sample)")
     info.add_argument("files", nargs="*", metavar="FILE")
     args = parser.parse_args(argv)
-    if args.command == "info":
-        return _info(args.files)
+    try:
+        if args.command == "info":
+            return _info(args.files)
+    except BrokenPipeError:
+        # `tioxide info ... | head`: the reader left; exit quietly, as Unix tools do.
+        sys.stderr.close()
+        return 0
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 
