@@ -54,10 +54,7 @@ impl ImagePaths {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let lower = name.to_ascii_lowercase();
-        let (stem_len, gz) = match lower.strip_suffix(".gz") {
-            Some(s) => (s.len(), true),
-            None => (lower.len(), false),
-        };
+        let stem_len = lower.strip_suffix(".gz").unwrap_or(&lower).len();
         let base = &lower[..stem_len];
         let swap = |ext_len: usize, new_ext: &str| {
             let upper = name[stem_len - ext_len..stem_len]
@@ -86,7 +83,6 @@ impl ImagePaths {
                 pair: true,
             }
         } else {
-            let _ = gz;
             ImagePaths {
                 header: path.to_path_buf(),
                 data: path.to_path_buf(),
