@@ -239,18 +239,6 @@ impl NiftiFile {
             );
             let (header, data_gzipped) = HEADERS.get_or_insert(&paths.header, key, || {
                 let (header, header_gz) = read_header_from(&paths.header, paths.pair)?;
-                // nibabel reads a pair magic in a .nii as a single file all the
-                // same; the voxels must then still lie past the header.
-                let min = header.format().min_single_offset();
-                if !paths.pair && header.vox_offset() < min {
-                    return Err(Error::header(
-                        "vox_offset",
-                        format!(
-                            "{} lies inside the header; a single-file image needs at least {min}",
-                            header.vox_offset()
-                        ),
-                    ));
-                }
                 // A missing .img is reported when the voxels are read.
                 let gz = match paths.pair {
                     false => header_gz,

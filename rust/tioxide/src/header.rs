@@ -176,9 +176,11 @@ pub fn sniff(raw: &[u8]) -> Result<(Format, Endian)> {
 impl NiftiHeader {
     /// Parse the fixed part of a header from `raw` (at least 348/540 bytes).
     ///
-    /// `allow_analyze` is true when the file is a `.hdr`/`.img` pair, where a
-    /// header without a NIfTI magic is read as ANALYZE 7.5; a `.nii` needs one.
-    pub fn parse(raw: &[u8], allow_analyze: bool) -> Result<NiftiHeader> {
+    /// `pair` is true when the header comes from the `.hdr` of a `.hdr`/`.img`
+    /// pair, where a header without a NIfTI magic is read as ANALYZE 7.5; a
+    /// `.nii` needs a magic, and its voxels must lie past the header whatever
+    /// the magic says (nibabel reads a pair magic in a `.nii` as a single file).
+    pub fn parse(raw: &[u8], pair: bool) -> Result<NiftiHeader> {
         let (format, endian) = sniff(raw)?;
         let size = format.header_size();
         if raw.len() < size {
@@ -207,7 +209,7 @@ impl NiftiHeader {
                     })
                 }
             },
-            Format::Analyze if allow_analyze => false,
+            Format::Analyze if pair => false,
             Format::Analyze => {
                 return Err(Error::BadMagic {
                     found: String::from_utf8_lossy(&raw[344..348])
@@ -234,12 +236,12 @@ impl NiftiHeader {
         )?;
         h.set_int("bitpix", 8 * h.datatype.size() as i64);
         h.shape = validate_dims(&h.ints("dim"))?;
-        h.vox_offset = h.validate_vox_offset()?;
+        h.vox_offset = h.validate_vox_offset(pair)?;
         h.scaling()?;
         Ok(h)
     }
 
-    fn validate_vox_offset(&self) -> Result<u64> {
+    fn validate_vox_offset(&self, pair: bool) -> Result<u64> {
         let raw = self.number("vox_offset");
         if !raw.is_finite() || raw < 0.0 || raw > 2f64.powi(62) {
             return Err(Error::header(
@@ -250,7 +252,7 @@ impl NiftiHeader {
         // nibabel truncates a fractional float offset.
         let off = raw as u64;
         let min = self.format.min_single_offset();
-        if self.single_file && off < min {
+        if (self.single_file || !pair) && off < min {
             return Err(Error::header(
                 "vox_offset",
                 format!("{off} lies inside the header; a single-file image needs at least {min}"),

@@ -52,7 +52,7 @@ pub fn inflate_members(input: &[u8], out: &mut [u8]) -> Result<Inflated> {
                 "the stream ends inside a member header",
             ));
         }
-        if rest.len() < 2 || rest[0] != 0x1f || rest[1] != 0x8b {
+        if !super::is_gzip(rest) {
             if pos == 0 {
                 return Err(Error::gzip(0, "not a gzip stream (bad magic)"));
             }
