@@ -1,12 +1,25 @@
 //! gzip decoding: whole-stream inflate into a caller's buffer (libdeflate,
-//! the fastest inflate available as a crate) and a streaming reader
-//! (zlib-rs through flate2) for reading a prefix or a region without
-//! inflating the rest.
+//! the fastest inflate available as a crate), a streaming reader (zlib-rs
+//! through flate2) for reading a prefix, and random access through a seek
+//! index (built with zlib-rs, read back with libdeflate, in parallel).
 
+mod bits;
+mod build;
+mod chunk;
+mod index;
 mod inflate;
+mod libdeflate;
+mod member;
+mod source;
 mod stream;
+mod zstream;
 
+pub use build::{extend, first_data_offset, DecodedChunk};
+pub use chunk::{decode_chunk, prefix_len, ChunkInput};
+pub use index::{Checkpoint, SeekIndex, DEFAULT_SPAN, MIN_SPAN, WINDOW};
 pub use inflate::{inflate_members, Inflated};
+pub use libdeflate::Decompressor;
+pub use source::ReadAt;
 pub use stream::{GzStream, Window};
 
 /// True if `bytes` starts with the gzip magic.

@@ -1,0 +1,331 @@
+//! Building a seek index as a side effect of inflating: one pass of
+//! zlib-rs, stopping at block boundaries to drop a checkpoint every `span`
+//! bytes of output, verifying each member's CRC32 and ISIZE on the way.
+
+use crc32fast::Hasher;
+
+use super::index::{Checkpoint, SeekIndex, WINDOW};
+use super::libdeflate::{Compressor, Decompressor};
+use super::member::{parse_trailer, scan_header, HeaderScan, TRAILER_LEN};
+use super::source::ReadAt;
+use super::zstream::RawInflate;
+use crate::error::{Error, Result};
+
+/// Compressed bytes read per `pread`.
+const INPUT_BUF: usize = 256 << 10;
+/// Longest gzip member header accepted (names and comments included).
+const MAX_HEADER: usize = 1 << 20;
+/// Level for deflating stored windows: fast, and windows are small.
+const WINDOW_LEVEL: i32 = 1;
+
+/// Compressed input read ahead from a source.
+struct Input<'a> {
+    src: &'a dyn ReadAt,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// Compressed offset of `buf[start]`.
+    pos: u64,
+    eof: bool,
+}
+
+impl<'a> Input<'a> {
+    fn at(src: &'a dyn ReadAt, pos: u64) -> Input<'a> {
+        Input {
+            src,
+            buf: vec![0; INPUT_BUF],
+            start: 0,
+            end: 0,
+            pos,
+            eof: false,
+        }
+    }
+
+    fn avail(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        self.pos += n as u64;
+    }
+
+    /// At least `n` bytes buffered unless the source ends first.
+    fn ensure(&mut self, n: usize) -> Result<&[u8]> {
+        while self.end - self.start < n && !self.eof {
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            if self.buf.len() < n {
+                self.buf.resize(n, 0);
+            }
+            let at = self.pos + self.end as u64;
+            let got = self.src.read_at(at, &mut self.buf[self.end..])?;
+            self.end += got;
+            self.eof = got == 0;
+        }
+        Ok(self.avail())
+    }
+}
+
+/// Decoded output: the history before the current chunk, then the chunk.
+struct Output {
+    buf: Vec<u8>,
+    fill: usize,
+    /// Where the current chunk's output starts in `buf`.
+    chunk: usize,
+    /// Where the current member's output starts in `buf` (0 if earlier).
+    member: usize,
+}
+
+impl Output {
+    fn window(&self) -> &[u8] {
+        &self.buf[self.member.max(self.fill.saturating_sub(WINDOW))..self.fill]
+    }
+
+    /// Room to write into, growing the buffer when full.
+    fn room(&mut self) -> &mut [u8] {
+        if self.buf.len() - self.fill < (16 << 10) {
+            let grow = self.buf.len().max(256 << 10);
+            self.buf.resize(self.buf.len() + grow, 0);
+        }
+        &mut self.buf[self.fill..]
+    }
+
+    /// Start a new chunk, keeping only the window as history.
+    fn next_chunk(&mut self) {
+        let keep = self.member.max(self.fill.saturating_sub(WINDOW));
+        self.buf.copy_within(keep..self.fill, 0);
+        self.fill -= keep;
+        self.member = self.member.saturating_sub(keep);
+        self.chunk = self.fill;
+    }
+}
+
+/// A chunk decoded while the index grew: its number and bytes.
+pub type DecodedChunk = (usize, Vec<u8>);
+
+/// Grow `index` until it covers output offset `target` or the stream ends.
+///
+/// Chunks whose output range `keep(start, end)` accepts are returned, so the
+/// read that triggered the growth need not inflate them again.
+pub fn extend(
+    src: &dyn ReadAt,
+    index: &mut SeekIndex,
+    target: u64,
+    keep: &dyn Fn(u64, u64) -> bool,
+) -> Result<Vec<DecodedChunk>> {
+    let mut kept = Vec::new();
+    if index.complete || index.covered() >= target {
+        return Ok(kept);
+    }
+    let last = index
+        .points
+        .last()
+        .cloned()
+        .ok_or_else(|| Error::gzip(0, "empty seek index"))?;
+    let mut inflate = RawInflate::new()?;
+    let mut packer = Compressor::new(WINDOW_LEVEL)?;
+    let mut input = Input::at(src, last.bit / 8);
+    let mut out = Output {
+        buf: Vec::new(),
+        fill: 0,
+        chunk: 0,
+        member: 0,
+    };
+    if !last.member_start {
+        let window = last.window(&mut Decompressor::new()?)?;
+        let skip = (last.bit % 8) as u8;
+        if skip != 0 {
+            let byte = *input
+                .ensure(1)?
+                .first()
+                .ok_or_else(|| truncated(target, last.out))?;
+            inflate.prime(8 - skip, byte >> skip)?;
+            input.consume(1);
+        }
+        inflate.set_dictionary(&window)?;
+        out.buf = window;
+        out.fill = out.buf.len();
+        out.chunk = out.fill;
+    }
+    let mut total = last.out;
+    let mut member_out = last.member_out;
+    let mut crc = Hasher::new_with_initial_len(last.crc, last.member_out);
+    let mut idle = 0;
+    loop {
+        if input.avail().len() < (4 << 10) {
+            input.ensure(INPUT_BUF / 2)?;
+        }
+        let at = input.pos;
+        let room = out.room();
+        let step = inflate.step(&input.buf[input.start..input.end], room, at)?;
+        let fresh = &out.buf[out.fill..out.fill + step.produced];
+        crc.update(fresh);
+        input.consume(step.used);
+        out.fill += step.produced;
+        total += step.produced as u64;
+        member_out += step.produced as u64;
+        let since = total - index.covered();
+        if step.stream_end {
+            let trailer: [u8; TRAILER_LEN] = input
+                .ensure(TRAILER_LEN)?
+                .get(..TRAILER_LEN)
+                .and_then(|t| t.try_into().ok())
+                .ok_or_else(|| truncated(target, total))?;
+            let (want_crc, want_size) = parse_trailer(&trailer);
+            let got_crc = std::mem::replace(&mut crc, Hasher::new()).finalize();
+            if got_crc != want_crc {
+                return Err(Error::gzip(
+                    input.pos,
+                    "CRC32 mismatch: the member is damaged",
+                ));
+            }
+            if want_size != member_out as u32 {
+                return Err(Error::gzip(
+                    input.pos,
+                    "ISIZE mismatch: the member is damaged",
+                ));
+            }
+            input.consume(TRAILER_LEN);
+            member_out = 0;
+            out.member = out.fill;
+            match next_member(&mut input)? {
+                None => {
+                    if keep(index.covered(), total) {
+                        kept.push((
+                            index.points.len() - 1,
+                            out.buf[out.chunk..out.fill].to_vec(),
+                        ));
+                    }
+                    index
+                        .points
+                        .push(Checkpoint::member_start(total, input.pos));
+                    index.complete = true;
+                    return Ok(kept);
+                }
+                Some(()) => {
+                    inflate.reset();
+                    if since >= index.span {
+                        let point = Checkpoint::member_start(total, input.pos);
+                        if finish_chunk(index, &mut out, point, keep, &mut kept, target) {
+                            return Ok(kept);
+                        }
+                    }
+                }
+            }
+            idle = 0;
+            continue;
+        }
+        if step.at_block_end && !step.last_block && since >= index.span {
+            let bit = input.pos * 8 - u64::from(step.unused_bits);
+            let point = Checkpoint::inside(
+                total,
+                bit,
+                member_out,
+                crc.clone().finalize(),
+                out.window(),
+                &mut packer,
+            );
+            if finish_chunk(index, &mut out, point, keep, &mut kept, target) {
+                return Ok(kept);
+            }
+        }
+        if step.used == 0 && step.produced == 0 {
+            if input.eof && input.avail().is_empty() {
+                return Err(truncated(target, total));
+            }
+            idle += 1;
+            if idle > 3 {
+                return Err(Error::gzip(input.pos, "inflate made no progress"));
+            }
+        } else {
+            idle = 0;
+        }
+    }
+}
+
+/// Record `point` as the end of the current chunk (keeping the chunk's bytes
+/// if asked); true when the index now covers `target`.
+fn finish_chunk(
+    index: &mut SeekIndex,
+    out: &mut Output,
+    point: Checkpoint,
+    keep: &dyn Fn(u64, u64) -> bool,
+    kept: &mut Vec<DecodedChunk>,
+    target: u64,
+) -> bool {
+    if keep(index.covered(), point.out) {
+        kept.push((
+            index.points.len() - 1,
+            out.buf[out.chunk..out.fill].to_vec(),
+        ));
+    }
+    index.points.push(point);
+    out.next_chunk();
+    index.covered() >= target
+}
+
+/// After a member's trailer: skip the next member's header and return
+/// `Some`, or `None` at the end of the stream (end of file, zero padding or
+/// other bytes that do not start a member, as gzip(1) reads them).
+fn next_member(input: &mut Input<'_>) -> Result<Option<()>> {
+    let mut want = 16;
+    loop {
+        let pos = input.pos;
+        let bytes = input.ensure(want)?;
+        match bytes {
+            [] => return Ok(None),
+            [0x1f] => {
+                return Err(Error::TruncatedFile {
+                    what: "gzip member (the stream ends inside its header)",
+                    expected: pos + 10,
+                    got: pos + 1,
+                })
+            }
+            [0x1f, 0x8b, ..] => {}
+            _ => return Ok(None),
+        }
+        match scan_header(bytes) {
+            HeaderScan::Complete(n) => {
+                input.consume(n);
+                return Ok(Some(()));
+            }
+            HeaderScan::Invalid(why) => return Err(Error::gzip(pos, why)),
+            HeaderScan::NeedMore if bytes.len() < want => {
+                return Err(Error::TruncatedFile {
+                    what: "gzip member (the stream ends inside its header)",
+                    expected: pos + want as u64,
+                    got: pos + bytes.len() as u64,
+                })
+            }
+            HeaderScan::NeedMore if want >= MAX_HEADER => {
+                return Err(Error::gzip(pos, "gzip member header too long"))
+            }
+            HeaderScan::NeedMore => want *= 4,
+        }
+    }
+}
+
+fn truncated(expected: u64, got: u64) -> Error {
+    Error::TruncatedFile {
+        what: "gzip member (the stream ends inside it)",
+        expected,
+        got,
+    }
+}
+
+/// Where the first member's deflate data starts.
+pub fn first_data_offset(src: &dyn ReadAt) -> Result<u64> {
+    let mut input = Input::at(src, 0);
+    let head = input.ensure(2)?;
+    if head.len() < 2 || head[..2] != [0x1f, 0x8b] {
+        return Err(Error::gzip(0, "not a gzip stream (bad magic)"));
+    }
+    match next_member(&mut input)? {
+        Some(()) => Ok(input.pos),
+        None => Err(Error::gzip(0, "not a gzip stream (bad magic)")),
+    }
+}

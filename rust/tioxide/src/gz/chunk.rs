@@ -1,0 +1,235 @@
+//! Inflating the stretch of a gzip stream between two checkpoints with
+//! libdeflate, which has no way to start mid-stream: the compressed bytes
+//! are spliced behind a hand-made fixed-Huffman block that outputs the
+//! checkpoint's window as literals and ends exactly where the chunk's first
+//! block begins; a final empty block is spliced in where the chunk ends.
+//! libdeflate then decodes the chunk at full speed, back-references into
+//! the window included.
+
+use crc32fast::Hasher;
+
+use super::bits::{fixed_block_header, fixed_end_of_block, fixed_literal, BitWriter};
+use super::index::Checkpoint;
+use super::libdeflate::{Decoded, Decompressor};
+use super::member::{parse_trailer, scan_header, HeaderScan, TRAILER_LEN};
+use super::source::ReadAt;
+use crate::error::{Error, Result};
+
+/// Literal used to pad the splice block (a 9-bit code: each adds one bit mod 8).
+const PAD_LITERAL: u8 = 144;
+
+/// Number of pad literals that make a block holding `window` end `align`
+/// bits into a byte.
+pub fn pad_count(window: &[u8], align: u8) -> u8 {
+    // 3 header bits + 7 end-of-block bits + the literals; a pad adds 9 bits.
+    let bits: u64 = 10
+        + window
+            .iter()
+            .map(|&b| u64::from(fixed_literal(b).1))
+            .sum::<u64>();
+    ((u64::from(align) + 8 * 8 - bits % 8) % 8) as u8
+}
+
+/// Output bytes the splice block of a checkpoint produces before the chunk.
+pub fn prefix_len(point: &Checkpoint) -> usize {
+    if point.member_start {
+        0
+    } else {
+        usize::from(point.pad) + point.window_len()
+    }
+}
+
+/// A chunk's compressed bytes, spliced for libdeflate.
+pub struct ChunkInput {
+    bytes: Vec<u8>,
+    /// Index in `bytes` of the compressed file's byte `start.bit / 8`.
+    origin: usize,
+    /// File offset of that byte.
+    file_pos: u64,
+}
+
+impl ChunkInput {
+    /// Read and splice the compressed bytes of the chunk from `a` to `b`.
+    pub fn prepare(
+        src: &dyn ReadAt,
+        a: &Checkpoint,
+        b: &Checkpoint,
+        d: &mut Decompressor,
+    ) -> Result<ChunkInput> {
+        let first = a.bit / 8;
+        let end = b.bit.div_ceil(8);
+        let len = usize::try_from(end.saturating_sub(first))
+            .map_err(|_| Error::gzip(first, "seek index chunk too large"))?;
+        let mut bytes;
+        let origin;
+        if a.member_start {
+            bytes = Vec::with_capacity(len + 4);
+            bytes.resize(len, 0);
+            origin = 0;
+        } else {
+            let window = a.window(d)?;
+            let align = (a.bit % 8) as u8;
+            let mut w = BitWriter::with_capacity(window.len() * 9 / 8 + len + 16);
+            fixed_block_header(&mut w, false);
+            let (pad, pad_bits) = fixed_literal(PAD_LITERAL);
+            for _ in 0..a.pad {
+                w.push_code(pad, pad_bits);
+            }
+            for &byte in &window {
+                let (code, n) = fixed_literal(byte);
+                w.push_code(code, n);
+            }
+            fixed_end_of_block(&mut w);
+            if w.bit_len() % 8 != u64::from(align) {
+                return Err(Error::gzip(first, "damaged seek index (splice alignment)"));
+            }
+            bytes = w.into_bytes();
+            origin = bytes.len() - usize::from(align != 0);
+            bytes.resize(origin + len, 0);
+        }
+        let merged = if origin < bytes.len() {
+            bytes[origin]
+        } else {
+            0
+        };
+        let got = src.read_at(first, &mut bytes[origin..])?;
+        if got < len {
+            return Err(Error::TruncatedFile {
+                what: "gzip stream (shorter than its seek index says)",
+                expected: end,
+                got: first + got as u64,
+            });
+        }
+        let align = (a.bit % 8) as u8;
+        if !a.member_start && align != 0 {
+            // The first byte's low bits belong to the block before the checkpoint.
+            bytes[origin] = merged | (bytes[origin] & (0xff << align));
+        }
+        if !b.member_start {
+            // Cut the stream where the chunk ends and close it with an empty final block.
+            let tail = (b.bit % 8) as u32;
+            let mut w = BitWriter::with_capacity(4);
+            if tail != 0 {
+                let last = bytes.pop().unwrap_or(0);
+                w.push(u32::from(last), tail);
+            }
+            fixed_block_header(&mut w, true);
+            fixed_end_of_block(&mut w);
+            bytes.extend_from_slice(&w.into_bytes());
+        }
+        Ok(ChunkInput {
+            bytes,
+            origin,
+            file_pos: first,
+        })
+    }
+
+    fn offset_of(&self, pos: usize) -> u64 {
+        self.file_pos + pos.saturating_sub(self.origin) as u64
+    }
+
+    /// Inflate the chunk from `a` to `b` into `out`, which has room for the
+    /// splice block's output (`prefix_len(a)` bytes, overwritten) followed by
+    /// the chunk. Every member that ends inside the chunk has its CRC32 and
+    /// ISIZE checked, and the chunk's output is checked against the CRC32
+    /// the index recorded at `b`.
+    pub fn decode(
+        &self,
+        d: &mut Decompressor,
+        a: &Checkpoint,
+        b: &Checkpoint,
+        out: &mut [u8],
+    ) -> Result<()> {
+        let mismatch = |pos: usize, why: &str| {
+            Error::gzip(
+                self.offset_of(pos),
+                format!("{why} (the file changed or its seek index is wrong)"),
+            )
+        };
+        if out.len() as u64 != prefix_len(a) as u64 + (b.out - a.out) {
+            return Err(mismatch(0, "chunk size does not match"));
+        }
+        let mut crc = Hasher::new_with_initial_len(a.crc, a.member_out);
+        let mut member_out = a.member_out;
+        let (mut pos, mut written) = (0usize, 0usize);
+        let mut skip = prefix_len(a);
+        loop {
+            let (used, produced) = match d.deflate(&self.bytes[pos..], &mut out[written..]) {
+                Decoded::Done { used, produced } => (used, produced),
+                Decoded::Overflow => return Err(mismatch(pos, "chunk longer than indexed")),
+                Decoded::Bad => {
+                    return Err(Error::gzip(self.offset_of(pos), "invalid deflate data"))
+                }
+            };
+            if produced < skip {
+                return Err(mismatch(pos, "chunk shorter than indexed"));
+            }
+            crc.update(&out[written + skip..written + produced]);
+            member_out += (produced - skip) as u64;
+            skip = 0;
+            written += produced;
+            pos += used;
+            let done = written == out.len();
+            if done && !b.member_start {
+                if crc.finalize() != b.crc || member_out != b.member_out {
+                    return Err(mismatch(pos, "CRC32 of the chunk does not match"));
+                }
+                return Ok(());
+            }
+            let trailer: &[u8; TRAILER_LEN] = self
+                .bytes
+                .get(pos..pos + TRAILER_LEN)
+                .and_then(|t| t.try_into().ok())
+                .ok_or_else(|| mismatch(pos, "member trailer missing"))?;
+            let (want_crc, want_size) = parse_trailer(trailer);
+            let got_crc = std::mem::replace(&mut crc, Hasher::new()).finalize();
+            if got_crc != want_crc {
+                return Err(Error::gzip(
+                    self.offset_of(pos),
+                    "CRC32 mismatch: the member is damaged",
+                ));
+            }
+            if want_size != member_out as u32 {
+                return Err(Error::gzip(
+                    self.offset_of(pos),
+                    "ISIZE mismatch: the member is damaged",
+                ));
+            }
+            pos += TRAILER_LEN;
+            member_out = 0;
+            // Members that follow: empty ones are decoded (to check them)
+            // even once the chunk is full; the chunk may end with the header
+            // of the member its end checkpoint starts.
+            if pos == self.bytes.len() {
+                return if done {
+                    Ok(())
+                } else {
+                    Err(mismatch(pos, "chunk ends early"))
+                };
+            }
+            match scan_header(&self.bytes[pos..]) {
+                HeaderScan::Complete(n) => pos += n,
+                _ => return Err(mismatch(pos, "expected a gzip member header")),
+            }
+            if pos == self.bytes.len() {
+                return if done {
+                    Ok(())
+                } else {
+                    Err(mismatch(pos, "chunk ends early"))
+                };
+            }
+        }
+    }
+}
+
+/// Inflate the chunk from `a` to `b` into a new buffer; the chunk's bytes
+/// start at `prefix_len(a)` in it.
+pub fn decode_chunk(src: &dyn ReadAt, a: &Checkpoint, b: &Checkpoint) -> Result<Vec<u8>> {
+    let mut d = Decompressor::new()?;
+    let input = ChunkInput::prepare(src, a, b, &mut d)?;
+    let len = usize::try_from(b.out - a.out)
+        .map_err(|_| Error::gzip(a.bit / 8, "seek index chunk too large"))?;
+    let mut out = vec![0u8; prefix_len(a) + len];
+    input.decode(&mut d, a, b, &mut out)?;
+    Ok(out)
+}

@@ -1,0 +1,169 @@
+//! The seek index: chunks inflated from checkpoints equal a full decode, for
+//! every compression level, single- and multi-member streams and any span.
+
+mod common;
+
+use std::io::Write;
+
+use common::Lcg;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use tioxide::gz::{decode_chunk, extend, first_data_offset, prefix_len, SeekIndex};
+
+/// Data that compresses like images: smooth runs, noise and repeats.
+fn image_like(n: usize, seed: u64) -> Vec<u8> {
+    let mut rng = Lcg(seed);
+    let mut out = Vec::with_capacity(n);
+    let mut v = 0i32;
+    while out.len() < n {
+        match rng.below(4) {
+            0 => {
+                let run = 1 + rng.below(5000);
+                out.extend(std::iter::repeat_n((v & 0xff) as u8, run));
+            }
+            1 => {
+                let n = 1 + rng.below(3000);
+                out.extend(rng.bytes(n));
+            }
+            2 if out.len() > 40_000 => {
+                let back = 1 + rng.below(32_000);
+                let len = 3 + rng.below(300);
+                let start = out.len() - back;
+                for i in 0..len {
+                    out.push(out[start + i]);
+                }
+            }
+            _ => {
+                for _ in 0..rng.below(4000) {
+                    v += rng.below(7) as i32 - 3;
+                    out.extend_from_slice(&(v as i16).to_le_bytes());
+                }
+            }
+        }
+    }
+    out.truncate(n);
+    out
+}
+
+fn gzip(data: &[u8], level: u32) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::new(level));
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// Build a full index (in several lazy steps) and check every chunk.
+fn check_all_chunks(compressed: &[u8], data: &[u8], span: u64) -> SeekIndex {
+    let mut index = SeekIndex::new(span, first_data_offset(&compressed).unwrap());
+    let mut target = 1u64;
+    while !index.complete {
+        target = (target * 3).max(index.covered() + 1);
+        let kept = extend(&compressed, &mut index, target, &|s, _| s % 2 == 0).unwrap();
+        for (i, bytes) in kept {
+            let (s, e) = index.chunk_range(i);
+            assert_eq!(bytes, data[s as usize..e as usize], "kept chunk {i}");
+        }
+    }
+    assert_eq!(index.total_out(), Some(data.len() as u64));
+    for i in 0..index.chunks() {
+        let (a, b) = (&index.points[i], &index.points[i + 1]);
+        let out = decode_chunk(&compressed, a, b).unwrap();
+        let got = &out[prefix_len(a)..];
+        assert_eq!(got, &data[a.out as usize..b.out as usize], "chunk {i}");
+    }
+    index
+}
+
+#[test]
+fn every_level_single_member() {
+    let data = image_like(3 << 20, 1);
+    for level in 0..=9 {
+        let gz = gzip(&data, level);
+        let index = check_all_chunks(&gz, &data, 256 << 10);
+        // zlib-rs's level 1 (zlib-ng's deflate_quick) writes few, huge
+        // blocks: the index can only stop between blocks.
+        if level != 1 {
+            assert!(
+                index.chunks() >= 8,
+                "level {level}: {} chunks",
+                index.chunks()
+            );
+        }
+    }
+}
+
+/// Files from GNU gzip, the usual producer of `.nii.gz`.
+#[test]
+fn gnu_gzip_levels() {
+    let data = image_like(3 << 20, 5);
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("d.bin");
+    std::fs::write(&raw, &data).unwrap();
+    for level in ["-1", "-6", "-9"] {
+        let out = std::process::Command::new("gzip")
+            .args([level, "-c"])
+            .arg(&raw)
+            .output()
+            .expect("gzip(1) is part of every Debian system");
+        assert!(out.status.success());
+        let index = check_all_chunks(&out.stdout, &data, 256 << 10);
+        assert!(
+            index.chunks() >= 8,
+            "gzip {level}: {} chunks",
+            index.chunks()
+        );
+    }
+}
+
+#[test]
+fn multi_member_and_empty_members() {
+    let data = image_like(2 << 20, 2);
+    let mut gz = Vec::new();
+    let mut cuts = vec![
+        0usize,
+        1,
+        70_000,
+        70_000,
+        300_001,
+        1 << 20,
+        (1 << 20) + 65_536,
+    ];
+    cuts.push(data.len());
+    for w in cuts.windows(2) {
+        gz.extend(gzip(&data[w[0]..w[1]], 6));
+    }
+    gz.extend(gzip(&[], 6));
+    check_all_chunks(&gz, &data, 64 << 10);
+    // Trailing zeros are padding, as gzip(1) reads them.
+    gz.extend([0u8; 100]);
+    check_all_chunks(&gz, &data, 200 << 10);
+}
+
+#[test]
+fn bgzip_style_small_members() {
+    let data = image_like(1 << 20, 3);
+    let gz: Vec<u8> = data.chunks(65_280).flat_map(|c| gzip(c, 5)).collect();
+    check_all_chunks(&gz, &data, 64 << 10);
+}
+
+#[test]
+fn corrupt_and_truncated_streams() {
+    let data = image_like(1 << 20, 4);
+    let gz = gzip(&data, 6);
+    let start = first_data_offset(&gz).unwrap();
+    let cut = &gz[..gz.len() / 2];
+    let mut index = SeekIndex::new(64 << 10, start);
+    let err = extend(&cut, &mut index, u64::MAX, &|_, _| false).unwrap_err();
+    assert!(matches!(err, tioxide::Error::TruncatedFile { .. }), "{err}");
+    let mut bad_crc = gz.clone();
+    let n = bad_crc.len();
+    bad_crc[n - 6] ^= 1;
+    let mut index = SeekIndex::new(64 << 10, start);
+    let err = extend(&bad_crc, &mut index, u64::MAX, &|_, _| false).unwrap_err();
+    assert!(err.to_string().contains("CRC32"), "{err}");
+    // A chunk decoded from a good index over a changed file fails its CRC check.
+    let index = check_all_chunks(&gz, &data, 64 << 10);
+    let mut flipped = gz.clone();
+    let (a, b) = (&index.points[3], &index.points[4]);
+    flipped[(a.bit / 8 + b.bit / 8) as usize / 2] ^= 0x10;
+    assert!(decode_chunk(&flipped, a, b).is_err());
+}
