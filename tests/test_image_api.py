@@ -248,10 +248,12 @@ def test_history_and_annotations() -> None:
     image.applied_transforms.append("flip")
     image.clear_history()
     assert image.applied_transforms == []
-    with pytest.raises(NotImplementedError, match="points"):
-        tioxide.ScalarImage(torch.zeros(1, 1, 1, 1), points={"a": object()})
-    with pytest.raises(NotImplementedError, match="bounding_boxes"):
-        tioxide.ScalarImage(torch.zeros(1, 1, 1, 1), bounding_boxes={"a": object()})
+    for kwargs in ({"points": {"a": object()}}, {"bounding_boxes": {"a": object()}}):
+        with pytest.raises(TypeError, match="for key 'a', got object") as ours:
+            tioxide.ScalarImage(torch.zeros(1, 1, 1, 1), **kwargs)
+        with pytest.raises(TypeError) as theirs:
+            torchio.ScalarImage(torch.zeros(1, 1, 1, 1), **kwargs)
+        assert str(ours.value) == str(theirs.value)
 
 
 def test_copies_of_tensor_images() -> None:

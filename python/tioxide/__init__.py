@@ -2,7 +2,8 @@
 
 The NIfTI/ANALYZE reading and writing happens in a Rust core; the low-level,
 nibabel-like interface to it is :mod:`tioxide.nifti`. The TorchIO-compatible
-classes (``ScalarImage``, ``LabelMap``, ``Image``, ``AffineMatrix``) live in
+classes (``ScalarImage``, ``LabelMap``, ``Image``, ``AffineMatrix``, ``Subject``,
+``Points``, ``BoundingBoxes`` ...) live in
 :mod:`tioxide.data` and are available here too; they are imported on first use,
 so ``import tioxide`` does not import torch.
 """
@@ -24,19 +25,49 @@ from .exceptions import (
 
 if TYPE_CHECKING:
     from . import data
-    from .data import AffineMatrix, Image, LabelMap, ScalarImage
+    from .data import (
+        AffineMatrix,
+        BoundingBoxes,
+        BoundingBoxFormat,
+        Image,
+        LabelMap,
+        Points,
+        Representation,
+        ScalarImage,
+        Study,
+        Subject,
+    )
 
 # Names imported from tioxide.data on first access (PEP 562).
-_FROM_DATA = frozenset({"AffineMatrix", "Image", "LabelMap", "ScalarImage"})
+_FROM_DATA = frozenset(
+    {
+        "AffineMatrix",
+        "BoundingBoxFormat",
+        "BoundingBoxes",
+        "Image",
+        "LabelMap",
+        "Points",
+        "Representation",
+        "ScalarImage",
+        "Study",
+        "Subject",
+    }
+)
 
 __all__ = [
     "AffineMatrix",
+    "BoundingBoxFormat",
+    "BoundingBoxes",
     "CorruptGzipError",
     "Image",
     "InvalidHeaderError",
     "LabelMap",
     "NiftiError",
+    "Points",
+    "Representation",
     "ScalarImage",
+    "Study",
+    "Subject",
     "TruncatedFileError",
     "UnsupportedDatatypeError",
     "__version__",

@@ -23,15 +23,18 @@ from torch import Tensor
 
 from .affine import AffineMatrix
 from .backends import NiftiBackend, TensorBackend
+from .bboxes import BoundingBoxes
 from .conversion import numpy_to_tensor
 from .formatting import binary_size
 from .indexing import normalize_index
 from .invertible import Invertible
 from .io import default_reader, is_nifti, resolve_source, unsupported_format
+from .points import Points
 
 Backend: TypeAlias = "TensorBackend | NiftiBackend"
 Reader: TypeAlias = "Callable[..., tuple[Tensor, npt.ArrayLike]]"
 _Self = TypeVar("_Self", bound="Image")
+_Annotation = TypeVar("_Annotation", Points, BoundingBoxes)
 
 # Sources TorchIO accepts that tioxide does not read yet.
 _PENDING_SOURCE_MODULES = ("nibabel", "SimpleITK", "zarr", "fsspec")
@@ -59,8 +62,8 @@ class Image(Invertible):
             ``(C, I, J, K)`` (tensors at once, files when loaded).
         suffix: Accepted for compatibility; only used by TorchIO for
             file-like and bytes sources.
-        points: Named point sets (not supported yet: must be empty).
-        bounding_boxes: Named bounding boxes (not supported yet: must be empty).
+        points: Named :class:`Points` attached to the image (the dict is copied).
+        bounding_boxes: Named :class:`BoundingBoxes` attached to the image.
         **kwargs: Metadata, available as ``image.metadata``, ``image["key"]``
             and ``image.key``. Unknown keywords such as ``check_nans`` are
             metadata too, as in TorchIO 2.
@@ -87,8 +90,8 @@ class Image(Invertible):
         affine: AffineMatrix | npt.ArrayLike | None = None,
         channels_last: bool = False,
         suffix: str | None = None,
-        points: dict[str, Any] | None = None,
-        bounding_boxes: dict[str, Any] | None = None,
+        points: dict[str, Points] | None = None,
+        bounding_boxes: dict[str, BoundingBoxes] | None = None,
         **kwargs: Any,
     ) -> None:
         self._reader: Reader = reader or default_reader
@@ -99,8 +102,8 @@ class Image(Invertible):
         self._backend: Backend | None = None
         self._path: Path | None = None
         self._affine: AffineMatrix | None = None if affine is None else _parse_affine(affine)
-        self._points: dict[str, Any] = _parse_annotations(points, "points")
-        self._bounding_boxes: dict[str, Any] = _parse_annotations(bounding_boxes, "bounding_boxes")
+        self._points = _parse_annotations(points, Points, "points")
+        self._bounding_boxes = _parse_annotations(bounding_boxes, BoundingBoxes, "bounding_boxes")
         self.applied_transforms = []
         if source is None:
             return
@@ -254,12 +257,12 @@ class Image(Invertible):
         return self.affine.orientation
 
     @property
-    def points(self) -> dict[str, Any]:
+    def points(self) -> dict[str, Points]:
         """Named point sets attached to the image."""
         return self._points
 
     @property
-    def bounding_boxes(self) -> dict[str, Any]:
+    def bounding_boxes(self) -> dict[str, BoundingBoxes]:
         """Named bounding boxes attached to the image."""
         return self._bounding_boxes
 
@@ -366,8 +369,10 @@ class Image(Invertible):
             data, affine=new_affine, points=points, bounding_boxes=boxes, **self._metadata
         )
 
-    def _copy_annotations(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        return copy.deepcopy(self._points), copy.deepcopy(self._bounding_boxes)
+    def _copy_annotations(self) -> tuple[dict[str, Points], dict[str, BoundingBoxes]]:
+        points = {name: copy.deepcopy(p) for name, p in self._points.items()}
+        boxes = {name: copy.deepcopy(b) for name, b in self._bounding_boxes.items()}
+        return points, boxes
 
     # -- indexing ---------------------------------------------------------------
 
@@ -531,7 +536,19 @@ def _parse_affine(affine: AffineMatrix | npt.ArrayLike | None) -> AffineMatrix:
     return AffineMatrix(affine)
 
 
-def _parse_annotations(annotations: dict[str, Any] | None, what: str) -> dict[str, Any]:
-    if annotations:
-        raise NotImplementedError(f"{what} on images are not supported by tioxide yet")
-    return {}
+def _parse_annotations(
+    annotations: dict[str, _Annotation] | None, kind: type[_Annotation], what: str
+) -> dict[str, _Annotation]:
+    """A shallow copy of ``annotations``, every value checked to be a ``kind``."""
+    if annotations is None:
+        return {}
+    if not isinstance(annotations, dict):
+        raise TypeError(
+            f"{what} must be a dict of {kind.__name__}, got {type(annotations).__name__}"
+        )
+    for name, value in annotations.items():
+        if not isinstance(value, kind):
+            raise TypeError(
+                f"Expected {kind.__name__} for key {name!r}, got {type(value).__name__}"
+            )
+    return dict(annotations)
