@@ -12,7 +12,7 @@ use crate::buffer::VoxelBuffer;
 use crate::cache::{FileKey, StatCache, MAPS};
 use crate::dtype::{swap_in_place, DataType, Endian};
 use crate::error::{Error, Result};
-use crate::gz::{self, GzStream, Inflated, Window};
+use crate::gz::{self, GzStream, IndexedGz, Inflated};
 use crate::header::{Format, NiftiHeader};
 use crate::region::{self, flip_axis, Region, Rows};
 use crate::scale;
@@ -309,7 +309,7 @@ impl NiftiFile {
             (false, true) => self.read_plain_full(&open(&self.paths.data)?)?,
             (false, false) => self.read_plain_region(&positive)?,
             (true, true) => self.read_gz_full(&open(&self.paths.data)?)?,
-            (true, false) => self.read_gz_stream(&open(&self.paths.data)?, &positive, false)?,
+            (true, false) => self.read_gz_region(&open(&self.paths.data)?, &positive)?,
         };
         if h.endian() != Endian::NATIVE {
             swap_in_place(data.bytes_mut(), dtype.swap_unit());
@@ -389,16 +389,37 @@ impl NiftiFile {
         )
     }
 
+    /// The data file as a gzip source for random access (cached by identity).
+    fn indexed<'a>(&self, file: &'a File) -> Result<IndexedGz<'a>> {
+        let key = FileKey::of(&self.paths.data)?;
+        let id = format!("{}\0{key:?}", self.paths.data.display());
+        Ok(IndexedGz::new(
+            file,
+            Some(id),
+            Some(gz::sidecar_path(&self.paths.data)),
+        ))
+    }
+
     fn read_gz_full(&self, file: &File) -> Result<VoxelBuffer> {
         let h = &self.header;
         let len = file.metadata()?.len();
         self.check_gz_can_hold(len, h.vox_offset() + h.data_bytes() as u64)?;
+        let prefix = h.vox_offset() as usize;
+        // With a complete seek index, every core inflates part of the stream.
+        if let Some(index) = self.indexed(file)?.complete_index() {
+            if index.total_out() == Some((prefix + h.data_bytes()) as u64) {
+                let mut buf = VoxelBuffer::with_prefix(prefix, h.data_bytes())?;
+                if self.indexed(file)?.read_all(buf.all_bytes_mut())? {
+                    buf.realign();
+                    return Ok(buf);
+                }
+            }
+        }
         // SAFETY: read-only map used only within this call. libdeflate reads
         // it as plain bytes; a concurrent truncation could fault, as with any
         // mapped read (issue 8 replaces this with a guarded reader).
         let compressed = unsafe { memmap2::Mmap::map(file)? };
         let _ = compressed.advise(memmap2::Advice::Sequential);
-        let prefix = h.vox_offset() as usize;
         let mut buf = VoxelBuffer::with_prefix(prefix, h.data_bytes())?;
         match gz::inflate_members(&compressed, buf.all_bytes_mut()) {
             Ok(Inflated::Complete(n)) if n == prefix + h.data_bytes() => {
@@ -415,14 +436,14 @@ impl NiftiFile {
             // end of the stream and names the exact problem, if any.
             Ok(Inflated::Overflow) | Err(_) => {
                 drop(buf);
-                self.read_gz_stream(file, &Region::full(h.shape()), true)
+                self.read_gz_verified(file)
             }
         }
     }
 
-    /// Inflate only as far as `region` needs; with `verify`, inflate the rest
-    /// too so every member's CRC32 and ISIZE are checked.
-    fn read_gz_stream(&self, file: &File, region: &Region, verify: bool) -> Result<VoxelBuffer> {
+    /// Inflate the chunks of the stream that `region` touches, through the
+    /// file's seek index (built as far as needed on the way).
+    fn read_gz_region(&self, file: &File, region: &Region) -> Result<VoxelBuffer> {
         let h = &self.header;
         let elem = h.datatype().size();
         if region.num_elements() == 0 {
@@ -433,30 +454,34 @@ impl NiftiFile {
         self.check_gz_can_hold(file.metadata()?.len(), needed)?;
         let (span, row_bytes) = region::row_extent(region, elem);
         let step = region.0[0].step as usize;
-        let total = base + h.data_bytes() as u64;
-        if !verify && needed > total / 2 {
-            // Most of the stream is needed anyway: libdeflate inflates it
-            // faster than streaming does, then the rows are copied out.
-            let whole = self.read_gz_full(file)?;
-            return region::extract(whole.bytes(), h.shape(), elem, region);
-        }
+        let ranges: Vec<(u64, u64)> = Rows::new(region, h.shape(), elem)
+            .map(|off| (base + off, base + off + span as u64))
+            .collect();
         let mut out = VoxelBuffer::zeroed(region.num_elements() * elem)?;
-        let stream = GzStream::new(file, 256 << 10);
-        let mut window = Window::new(stream, (1 << 20).max(2 * span), needed);
         let dst = out.bytes_mut();
-        for (i, off) in Rows::new(region, h.shape(), elem).enumerate() {
-            let a = base + off;
-            let src = window.range(a, a + span as u64, "voxel data (decompressed)")?;
+        self.indexed(file)?.read_ranges(&ranges, &mut |i, src| {
             region::gather_row(
                 src,
                 &mut dst[i * row_bytes..(i + 1) * row_bytes],
                 step,
                 elem,
             );
-        }
-        if verify {
-            window.into_stream().drain()?;
-        }
+        })?;
+        Ok(out)
+    }
+
+    /// Inflate the whole stream front to back, checking every member's CRC32
+    /// and ISIZE to the end of the stream, and keep the voxels: the slow
+    /// path that names the exact problem of a damaged or oversized stream.
+    fn read_gz_verified(&self, file: &File) -> Result<VoxelBuffer> {
+        let h = &self.header;
+        let base = h.vox_offset();
+        self.check_gz_can_hold(file.metadata()?.len(), base + h.data_bytes() as u64)?;
+        let mut out = VoxelBuffer::zeroed(h.data_bytes())?;
+        let mut stream = GzStream::new(file, 256 << 10);
+        stream.skip_to(base, "voxel data (decompressed)")?;
+        stream.read_exact(out.bytes_mut(), "voxel data (decompressed)")?;
+        stream.drain()?;
         Ok(out)
     }
 }

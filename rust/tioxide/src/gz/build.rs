@@ -194,7 +194,11 @@ pub fn extend(
             out.member = out.fill;
             match next_member(&mut input)? {
                 None => {
-                    if keep(index.covered(), total) {
+                    if index.points.len() > 1 && index.covered() == total {
+                        // Only empty members followed the last checkpoint:
+                        // the chunk before it runs to the end instead.
+                        index.points.pop();
+                    } else if keep(index.covered(), total) {
                         kept.push((
                             index.points.len() - 1,
                             out.buf[out.chunk..out.fill].to_vec(),

@@ -9,7 +9,10 @@ mod chunk;
 mod index;
 mod inflate;
 mod libdeflate;
+mod lru;
 mod member;
+mod random;
+mod sidecar;
 mod source;
 mod stream;
 mod zstream;
@@ -19,8 +22,14 @@ pub use chunk::{decode_chunk, prefix_len, ChunkInput};
 pub use index::{Checkpoint, SeekIndex, DEFAULT_SPAN, MIN_SPAN, WINDOW};
 pub use inflate::{inflate_members, Inflated};
 pub use libdeflate::Decompressor;
+pub use lru::LruStats;
+pub use random::{
+    cache_stats, clear_caches, set_cache_budgets, set_span, span, take_warnings, IndexedGz,
+    DEFAULT_CHUNK_BUDGET, DEFAULT_INDEX_BUDGET,
+};
+pub use sidecar::{load as load_sidecar, save as save_sidecar, sidecar_path};
 pub use source::ReadAt;
-pub use stream::{GzStream, Window};
+pub use stream::GzStream;
 
 /// True if `bytes` starts with the gzip magic.
 pub fn is_gzip(bytes: &[u8]) -> bool {

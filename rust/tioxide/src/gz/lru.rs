@@ -1,0 +1,148 @@
+//! A least-recently-used map bounded by the bytes its values hold.
+//!
+//! Locks are only tried, never waited for: a reader that finds the lock busy
+//! (or a forked child whose parent held it at the fork) works uncached, so a
+//! cache can slow nothing down and never deadlock.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+struct Inner<K, V> {
+    map: HashMap<K, (V, usize, u64)>,
+    used: usize,
+    tick: u64,
+    hits: u64,
+    misses: u64,
+}
+
+/// Counters of a cache.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LruStats {
+    /// Entries held.
+    pub entries: usize,
+    /// Bytes held.
+    pub bytes: usize,
+    /// Budget in bytes.
+    pub budget: usize,
+    /// Lookups that found their entry.
+    pub hits: u64,
+    /// Lookups that did not.
+    pub misses: u64,
+}
+
+/// The cache.
+pub struct ByteLru<K, V> {
+    inner: Mutex<Option<Inner<K, V>>>,
+    budget: AtomicUsize,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> ByteLru<K, V> {
+    /// An empty cache holding at most `budget` bytes.
+    pub const fn new(budget: usize) -> ByteLru<K, V> {
+        ByteLru {
+            inner: Mutex::new(None),
+            budget: AtomicUsize::new(budget),
+        }
+    }
+
+    /// The value for `key`, if cached.
+    pub fn get(&self, key: &K) -> Option<V> {
+        let mut guard = self.inner.try_lock().ok()?;
+        let inner = guard.as_mut()?;
+        inner.tick += 1;
+        let tick = inner.tick;
+        match inner.map.get_mut(key) {
+            Some(entry) => {
+                entry.2 = tick;
+                inner.hits += 1;
+                Some(entry.0.clone())
+            }
+            None => {
+                inner.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Store `value`, which holds `size` bytes, evicting the least recently
+    /// used entries to stay within the budget. Values larger than the whole
+    /// budget are not stored.
+    pub fn insert(&self, key: K, value: V, size: usize) {
+        let budget = self.budget.load(Ordering::Relaxed);
+        if size > budget {
+            return;
+        }
+        let Ok(mut guard) = self.inner.try_lock() else {
+            return;
+        };
+        let inner = guard.get_or_insert_with(|| Inner {
+            map: HashMap::new(),
+            used: 0,
+            tick: 0,
+            hits: 0,
+            misses: 0,
+        });
+        inner.tick += 1;
+        if let Some(old) = inner.map.insert(key, (value, size, inner.tick)) {
+            inner.used -= old.1;
+        }
+        inner.used += size;
+        evict(inner, budget);
+    }
+
+    /// Change the budget (evicting at once if it shrank).
+    pub fn set_budget(&self, budget: usize) {
+        self.budget.store(budget, Ordering::Relaxed);
+        if let Ok(mut guard) = self.inner.lock() {
+            if let Some(inner) = guard.as_mut() {
+                evict(inner, budget);
+            }
+        }
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> LruStats {
+        let budget = self.budget.load(Ordering::Relaxed);
+        match self.inner.lock() {
+            Ok(guard) => guard.as_ref().map_or(
+                LruStats {
+                    budget,
+                    ..LruStats::default()
+                },
+                |i| LruStats {
+                    entries: i.map.len(),
+                    bytes: i.used,
+                    budget,
+                    hits: i.hits,
+                    misses: i.misses,
+                },
+            ),
+            Err(_) => LruStats::default(),
+        }
+    }
+
+    /// Drop every entry and reset the counters.
+    pub fn clear(&self) {
+        if let Ok(mut guard) = self.inner.lock() {
+            *guard = None;
+        }
+    }
+}
+
+fn evict<K: Eq + Hash + Clone, V>(inner: &mut Inner<K, V>, budget: usize) {
+    while inner.used > budget {
+        let Some(oldest) = inner
+            .map
+            .iter()
+            .min_by_key(|(_, e)| e.2)
+            .map(|(k, _)| k.clone())
+        else {
+            break;
+        };
+        if let Some(e) = inner.map.remove(&oldest) {
+            inner.used -= e.1;
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! Random access into a gzip stream through its seek index: byte ranges
+//! inflate only the chunks that hold them, chunks already inflated come
+//! from a bounded cache, and a whole stream with a complete index inflates
+//! on every core.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::build::{extend, first_data_offset};
+use super::chunk::{decode_chunk, prefix_len, ChunkInput};
+use super::index::{SeekIndex, DEFAULT_SPAN};
+use super::libdeflate::Decompressor;
+use super::lru::{ByteLru, LruStats};
+use super::sidecar;
+use super::source::ReadAt;
+use crate::error::{Error, Result};
+
+/// Default budget of the index cache.
+pub const DEFAULT_INDEX_BUDGET: usize = 256 << 20;
+/// Default budget of the inflated-chunk cache.
+pub const DEFAULT_CHUNK_BUDGET: usize = 256 << 20;
+/// Chunks inflated together (in parallel) by a range read.
+const BATCH: usize = 8;
+
+static SPAN: AtomicU64 = AtomicU64::new(DEFAULT_SPAN);
+static INDEXES: ByteLru<String, Arc<SeekIndex>> = ByteLru::new(DEFAULT_INDEX_BUDGET);
+static CHUNKS: ByteLru<(String, u64), Arc<Chunk>> = ByteLru::new(DEFAULT_CHUNK_BUDGET);
+
+thread_local! {
+    static WARNINGS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Warnings raised on this thread since the last call (a sidecar ignored ...).
+pub fn take_warnings() -> Vec<String> {
+    WARNINGS.with(|w| std::mem::take(&mut *w.borrow_mut()))
+}
+
+fn warn(message: String) {
+    WARNINGS.with(|w| w.borrow_mut().push(message));
+}
+
+/// Output between checkpoints for indexes built from now on.
+pub fn set_span(span: u64) {
+    SPAN.store(span.max(super::index::MIN_SPAN), Ordering::Relaxed);
+}
+
+/// Current span.
+pub fn span() -> u64 {
+    SPAN.load(Ordering::Relaxed)
+}
+
+/// Budgets of the index and chunk caches, in bytes.
+pub fn set_cache_budgets(index: Option<usize>, chunks: Option<usize>) {
+    if let Some(b) = index {
+        INDEXES.set_budget(b);
+    }
+    if let Some(b) = chunks {
+        CHUNKS.set_budget(b);
+    }
+}
+
+/// Counters of the index and chunk caches.
+pub fn cache_stats() -> (LruStats, LruStats) {
+    (INDEXES.stats(), CHUNKS.stats())
+}
+
+/// Drop every cached index and chunk.
+pub fn clear_caches() {
+    INDEXES.clear();
+    CHUNKS.clear();
+}
+
+/// An inflated chunk: its bytes start `start` bytes into `buf`.
+pub struct Chunk {
+    buf: Vec<u8>,
+    start: usize,
+}
+
+impl Chunk {
+    fn bytes(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+}
+
+/// A gzip stream read through its seek index.
+pub struct IndexedGz<'a> {
+    src: &'a dyn ReadAt,
+    /// Identity of the source's current contents (the cache key); `None`
+    /// for sources that cannot be identified (nothing is cached then).
+    id: Option<String>,
+    sidecar: Option<PathBuf>,
+}
+
+impl<'a> IndexedGz<'a> {
+    /// Read `src`, caching under `id`, looking for a saved index at `sidecar`.
+    pub fn new(src: &'a dyn ReadAt, id: Option<String>, sidecar: Option<PathBuf>) -> IndexedGz<'a> {
+        IndexedGz { src, id, sidecar }
+    }
+
+    /// The index as far as it is known (from the cache, the sidecar, or just
+    /// the start of the stream).
+    pub fn index(&self) -> Result<Arc<SeekIndex>> {
+        if let Some(found) = self.id.as_ref().and_then(|id| INDEXES.get(id)) {
+            return Ok(found);
+        }
+        if let Some(path) = &self.sidecar {
+            match sidecar::load(path, self.src) {
+                Ok(Some(index)) => {
+                    let index = Arc::new(index);
+                    self.remember(&index);
+                    return Ok(index);
+                }
+                Ok(None) => {}
+                Err(why) => warn(format!("ignoring seek index {}: {why}", path.display())),
+            }
+        }
+        Ok(Arc::new(SeekIndex::new(
+            span(),
+            first_data_offset(self.src)?,
+        )))
+    }
+
+    /// A complete index from the cache or the sidecar, without building one.
+    pub fn complete_index(&self) -> Option<Arc<SeekIndex>> {
+        let cached = self.id.as_ref().and_then(|id| INDEXES.get(id));
+        let index = match cached {
+            Some(index) => index,
+            None => {
+                let path = self.sidecar.as_ref()?;
+                match sidecar::load(path, self.src) {
+                    Ok(found) => {
+                        let index = Arc::new(found?);
+                        self.remember(&index);
+                        index
+                    }
+                    Err(why) => {
+                        warn(format!("ignoring seek index {}: {why}", path.display()));
+                        return None;
+                    }
+                }
+            }
+        };
+        index.complete.then_some(index)
+    }
+
+    fn remember(&self, index: &Arc<SeekIndex>) {
+        if let Some(id) = &self.id {
+            INDEXES.insert(id.clone(), index.clone(), index.memory());
+        }
+    }
+
+    /// The index grown to cover output offset `target` (the whole stream for
+    /// `u64::MAX`), with the chunks `keep` asks for that the growth inflated.
+    fn index_to(
+        &self,
+        target: u64,
+        keep: &dyn Fn(u64, u64) -> bool,
+    ) -> Result<(Arc<SeekIndex>, Vec<(usize, Arc<Chunk>)>)> {
+        let index = self.index()?;
+        if index.complete || index.covered() >= target {
+            return Ok((index, Vec::new()));
+        }
+        let mut grown = (*index).clone();
+        let kept = extend(self.src, &mut grown, target, keep)?;
+        let grown = Arc::new(grown);
+        self.remember(&grown);
+        let kept = kept
+            .into_iter()
+            .map(|(i, buf)| {
+                let chunk = Arc::new(Chunk { buf, start: 0 });
+                self.cache_chunk(&grown, i, &chunk);
+                (i, chunk)
+            })
+            .collect();
+        Ok((grown, kept))
+    }
+
+    /// Index the whole stream.
+    pub fn build(&self) -> Result<Arc<SeekIndex>> {
+        Ok(self.index_to(u64::MAX, &|_, _| false)?.0)
+    }
+
+    fn cache_chunk(&self, index: &SeekIndex, i: usize, chunk: &Arc<Chunk>) {
+        if let Some(id) = &self.id {
+            CHUNKS.insert(
+                (id.clone(), index.points[i].out),
+                chunk.clone(),
+                chunk.buf.len(),
+            );
+        }
+    }
+
+    fn cached_chunk(&self, index: &SeekIndex, i: usize) -> Option<Arc<Chunk>> {
+        let id = self.id.as_ref()?;
+        CHUNKS.get(&(id.clone(), index.points[i].out))
+    }
+
+    fn inflate_chunk(&self, index: &SeekIndex, i: usize) -> Result<Arc<Chunk>> {
+        let (a, b) = (&index.points[i], &index.points[i + 1]);
+        let buf = decode_chunk(self.src, a, b)?;
+        let chunk = Arc::new(Chunk {
+            buf,
+            start: prefix_len(a),
+        });
+        self.cache_chunk(index, i, &chunk);
+        Ok(chunk)
+    }
+
+    /// Call `f(k, bytes)` with the decompressed bytes of each range `k` of
+    /// `ranges` (half-open, sorted, not overlapping), inflating only the
+    /// chunks they touch.
+    pub fn read_ranges(
+        &self,
+        ranges: &[(u64, u64)],
+        f: &mut dyn FnMut(usize, &[u8]),
+    ) -> Result<()> {
+        let Some(hi) = ranges.iter().map(|r| r.1).max() else {
+            return Ok(());
+        };
+        let touches = |s: u64, e: u64| {
+            let k = ranges.partition_point(|r| r.1 <= s);
+            k < ranges.len() && ranges[k].0 < e
+        };
+        let (index, kept) = self.index_to(hi, &touches)?;
+        if index.covered() < hi {
+            return Err(Error::TruncatedFile {
+                what: "voxel data (decompressed)",
+                expected: hi,
+                got: index.covered(),
+            });
+        }
+        let mut held: BTreeMap<usize, Arc<Chunk>> = kept.into_iter().collect();
+        let mut needed: Vec<usize> = Vec::new();
+        for &(s, e) in ranges {
+            if s < e {
+                for i in index.chunk_at(s)..=index.chunk_at(e - 1) {
+                    if needed.last() != Some(&i) {
+                        needed.push(i);
+                    }
+                }
+            }
+        }
+        let mut next = 0usize;
+        let mut joined = Vec::new();
+        for (k, &(s, e)) in ranges.iter().enumerate() {
+            if s >= e {
+                f(k, &[]);
+                continue;
+            }
+            let (first, last) = (index.chunk_at(s), index.chunk_at(e - 1));
+            while needed.get(next).is_some_and(|&i| i < first) {
+                next += 1;
+            }
+            if (first..=last).any(|i| !held.contains_key(&i)) {
+                self.load_batch(&index, &needed[next..], last, &mut held)?;
+            }
+            held.retain(|&i, _| i >= first);
+            let chunk = |i: usize| {
+                held.get(&i)
+                    .map(|c| c.bytes())
+                    .ok_or_else(|| Error::InvalidData(format!("chunk {i} was not inflated")))
+            };
+            if first == last {
+                let c0 = index.points[first].out;
+                f(k, &chunk(first)?[(s - c0) as usize..(e - c0) as usize]);
+            } else {
+                joined.clear();
+                for i in first..=last {
+                    let (c0, c1) = index.chunk_range(i);
+                    let bytes = chunk(i)?;
+                    joined.extend_from_slice(
+                        &bytes[(s.max(c0) - c0) as usize..(e.min(c1) - c0) as usize],
+                    );
+                }
+                f(k, &joined);
+            }
+        }
+        Ok(())
+    }
+
+    /// Make the next chunks of `needed` (at least those up to `through`)
+    /// available in `held`: from the cache, or inflated together on all cores.
+    fn load_batch(
+        &self,
+        index: &SeekIndex,
+        needed: &[usize],
+        through: usize,
+        held: &mut BTreeMap<usize, Arc<Chunk>>,
+    ) -> Result<()> {
+        let mut missing = Vec::new();
+        for &i in needed {
+            if i > through && missing.len() >= BATCH {
+                break;
+            }
+            if held.contains_key(&i) {
+                continue;
+            }
+            match self.cached_chunk(index, i) {
+                Some(c) => {
+                    held.insert(i, c);
+                }
+                None => missing.push(i),
+            }
+        }
+        let decoded: Vec<Result<(usize, Arc<Chunk>)>> = if missing.len() > 1 {
+            missing
+                .par_iter()
+                .map(|&i| Ok((i, self.inflate_chunk(index, i)?)))
+                .collect()
+        } else {
+            missing
+                .iter()
+                .map(|&i| Ok((i, self.inflate_chunk(index, i)?)))
+                .collect()
+        };
+        for r in decoded {
+            let (i, c) = r?;
+            held.insert(i, c);
+        }
+        Ok(())
+    }
+
+    /// Inflate the whole stream into `dest` on all cores, if the index is
+    /// complete and says the stream is exactly `dest.len()` bytes long;
+    /// `Ok(false)` (nothing read) otherwise.
+    pub fn read_all(&self, dest: &mut [u8]) -> Result<bool> {
+        let index = self.index()?;
+        if !index.complete || index.total_out() != Some(dest.len() as u64) {
+            return Ok(false);
+        }
+        // Each chunk is inflated in place behind the splice block's output,
+        // which overwrites the end of the chunk before it: even chunks go
+        // first, then odd ones, saving and restoring the bytes they overwrite.
+        for phase in [0, 1] {
+            let ids: Vec<usize> = (phase..index.chunks()).step_by(2).collect();
+            let mut saved = Vec::new();
+            if phase == 1 {
+                for &i in &ids {
+                    let (c0, p) = (index.points[i].out as usize, prefix_len(&index.points[i]));
+                    saved.push(dest[c0.saturating_sub(p)..c0].to_vec());
+                }
+            }
+            let mut slices = Vec::with_capacity(ids.len());
+            let mut rest: &mut [u8] = dest;
+            let mut base = 0usize;
+            for &i in &ids {
+                let (c0, c1) = index.chunk_range(i);
+                let lo = (c0 as usize)
+                    .checked_sub(prefix_len(&index.points[i]))
+                    .filter(|&lo| lo >= base)
+                    .ok_or_else(|| {
+                        Error::gzip(index.points[i].bit / 8, "seek index chunks too close")
+                    })?;
+                let tail = std::mem::take(&mut rest);
+                let (_, tail) = tail.split_at_mut(lo - base);
+                let (mine, tail) = tail.split_at_mut(c1 as usize - lo);
+                slices.push((i, mine));
+                rest = tail;
+                base = c1 as usize;
+            }
+            slices
+                .into_par_iter()
+                .try_for_each_init(Decompressor::new, |d, (i, out)| {
+                    let d = d.as_mut().map_err(|e| Error::InvalidData(e.to_string()))?;
+                    let (a, b) = (&index.points[i], &index.points[i + 1]);
+                    ChunkInput::prepare(self.src, a, b, d)?.decode(d, a, b, out)
+                })?;
+            if phase == 1 {
+                for (&i, bytes) in ids.iter().zip(saved) {
+                    let c0 = index.points[i].out as usize;
+                    dest[c0 - bytes.len()..c0].copy_from_slice(&bytes);
+                }
+            }
+        }
+        Ok(true)
+    }
+}
