@@ -75,6 +75,9 @@ pub fn clear_caches() {
     CHUNKS.clear();
 }
 
+/// A chunk by its number in the index.
+type HeldChunk = (usize, Arc<Chunk>);
+
 /// An inflated chunk: its bytes start `start` bytes into `buf`.
 pub struct Chunk {
     buf: Vec<u8>,
@@ -160,7 +163,7 @@ impl<'a> IndexedGz<'a> {
         &self,
         target: u64,
         keep: &dyn Fn(u64, u64) -> bool,
-    ) -> Result<(Arc<SeekIndex>, Vec<(usize, Arc<Chunk>)>)> {
+    ) -> Result<(Arc<SeekIndex>, Vec<HeldChunk>)> {
         let index = self.index()?;
         if index.complete || index.covered() >= target {
             return Ok((index, Vec::new()));
