@@ -176,10 +176,11 @@ class NiftiHeader(Mapping[str, Any]):
 
 
 def clear_cache() -> None:
-    """Forget cached headers and memory maps.
+    """Forget cached headers, memory maps, seek indexes and inflated chunks.
 
-    Reads cache each file's parsed header and, for region reads from ``.nii``,
-    its memory map. Entries are revalidated with ``stat`` (device, inode, size,
+    Reads cache each file's parsed header, for region reads from ``.nii`` its
+    memory map, and for ``.nii.gz`` its seek index and recently inflated
+    chunks (see :mod:`tioxide.gz`). Entries are revalidated with ``stat`` (device, inode, size,
     mtime) on every use, so this is never needed for correctness; it releases
     the memory and lets benchmarks measure cold reads.
     """

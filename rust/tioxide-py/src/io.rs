@@ -36,9 +36,9 @@ pub fn read<'py>(
                 .collect(),
         )
     });
-    let array = py
-        .detach(|| NiftiFile::open(&path).and_then(|f| f.read(region.as_ref())))
-        .map_err(to_py)?;
+    let array = py.detach(|| NiftiFile::open(&path).and_then(|f| f.read(region.as_ref())));
+    crate::gz::flush_warnings(py)?;
+    let array = array.map_err(to_py)?;
     let (words, offset, len) = array.data.into_parts();
     Ok((
         words.into_pyarray(py),
@@ -106,4 +106,5 @@ pub fn write(
 #[pyfunction]
 pub fn clear_cache() {
     tioxide::cache::clear();
+    tioxide::gz::clear_caches();
 }

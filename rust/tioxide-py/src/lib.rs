@@ -1,6 +1,7 @@
 //! Python bindings for the tioxide core: conversion, errors and GIL release only.
 
 mod errors;
+mod gz;
 mod header;
 mod io;
 
@@ -14,6 +15,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io::read, m)?)?;
     m.add_function(wrap_pyfunction!(io::write, m)?)?;
     m.add_function(wrap_pyfunction!(io::clear_cache, m)?)?;
+    m.add_function(wrap_pyfunction!(gz::build_index, m)?)?;
+    m.add_function(wrap_pyfunction!(gz::sidecar_path, m)?)?;
+    m.add_function(wrap_pyfunction!(gz::configure, m)?)?;
+    m.add_function(wrap_pyfunction!(gz::cache_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(gz::clear_gz_cache, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // benches/compare.py refuses to time anything but an optimised build.
     m.add(

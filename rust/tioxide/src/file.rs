@@ -391,13 +391,7 @@ impl NiftiFile {
 
     /// The data file as a gzip source for random access (cached by identity).
     fn indexed<'a>(&self, file: &'a File) -> Result<IndexedGz<'a>> {
-        let key = FileKey::of(&self.paths.data)?;
-        let id = format!("{}\0{key:?}", self.paths.data.display());
-        Ok(IndexedGz::new(
-            file,
-            Some(id),
-            Some(gz::sidecar_path(&self.paths.data)),
-        ))
+        indexed_file(file, &self.paths.data)
     }
 
     fn read_gz_full(&self, file: &File) -> Result<VoxelBuffer> {
@@ -484,6 +478,64 @@ impl NiftiFile {
         stream.drain()?;
         Ok(out)
     }
+}
+
+/// A gzip file on disk for random access: cached under its path and
+/// identity (device, inode, size, mtime), with its sidecar index.
+pub fn indexed_file<'a>(file: &'a File, path: &Path) -> Result<IndexedGz<'a>> {
+    let key = FileKey::of(path)?;
+    let id = format!("{}\0{key:?}", path.display());
+    Ok(IndexedGz::new(file, Some(id), Some(gz::sidecar_path(path))))
+}
+
+/// What is known of a gzip file's seek index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexInfo {
+    /// Checkpoints (the start of the stream included).
+    pub points: usize,
+    /// Output between checkpoints requested when it was built.
+    pub span: u64,
+    /// True once the whole stream is indexed.
+    pub complete: bool,
+    /// Decompressed bytes covered.
+    pub covered: u64,
+    /// Memory the index holds.
+    pub memory: usize,
+}
+
+impl IndexInfo {
+    fn of(index: &gz::SeekIndex) -> IndexInfo {
+        IndexInfo {
+            points: index.points.len(),
+            span: index.span,
+            complete: index.complete,
+            covered: index.covered(),
+            memory: index.memory(),
+        }
+    }
+}
+
+/// Index the whole gzip file at `path` (kept in the index cache); with
+/// `sidecar`, also save the index there (`Some(None)`: next to the file).
+pub fn index_gz_file(
+    path: &Path,
+    sidecar: Option<Option<&Path>>,
+) -> Result<(IndexInfo, Option<PathBuf>)> {
+    let run = || {
+        let file = open(path)?;
+        let source = indexed_file(&file, path)?;
+        let index = source.build()?;
+        let saved = match sidecar {
+            None => None,
+            Some(target) => {
+                let target = target.map_or_else(|| gz::sidecar_path(path), Path::to_path_buf);
+                gz::save_sidecar(&target, &index, &file)?;
+                Some(target)
+            }
+        };
+        Ok((IndexInfo::of(&index), saved))
+    };
+    run().map_err(|e: Error| e.in_file(path))
 }
 
 /// Read just the header of an image.

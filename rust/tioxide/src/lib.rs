@@ -10,6 +10,9 @@
 //!   from a memory map touching only the bytes they need, or inflated from a
 //!   `.nii.gz` only up to their last byte.
 //! - Whole `.nii.gz` files inflate with libdeflate; CRC32 and ISIZE are checked.
+//! - `.nii.gz` regions go through a seek index built on the first read (or
+//!   loaded from a `.tioxidx` sidecar): a patch inflates only the ~1 MiB
+//!   chunks it touches, and an indexed file inflates on all cores.
 //! - No file content can make the crate panic: every size is checked first.
 //!
 //! ```no_run
@@ -42,7 +45,7 @@ pub mod xfloat;
 pub use buffer::VoxelBuffer;
 pub use dtype::{DataType, Endian};
 pub use error::{Error, Result};
-pub use file::{read, read_header, ImagePaths, NiftiArray, NiftiFile};
+pub use file::{index_gz_file, read, read_header, ImagePaths, IndexInfo, NiftiArray, NiftiFile};
 pub use header::{Extension, FieldValue, Format, NiftiHeader};
 pub use region::{AxisRange, Region};
 pub use writer::{write, WriteOptions};

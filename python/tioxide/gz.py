@@ -1,0 +1,119 @@
+"""Random access into ``.nii.gz``: the seek index.
+
+Every region read from a ``.nii.gz`` goes through a seek index: checkpoints
+about every ``span`` bytes of decompressed output (1 MiB by default) from
+which inflating can start. The first region read builds the index up to the
+region's end as a side effect; later reads inflate only the chunks (the
+stretches between checkpoints) that hold the region, and recently inflated
+chunks are kept in a bounded cache. Once a file is fully indexed, a full read
+inflates its chunks on all cores.
+
+Indexes live in a bounded in-process cache keyed by path, device, inode,
+size and modification time. :func:`build_index` with ``save=True`` (or
+``tioxide index FILE``) also writes the index next to the file
+(``FILE.tioxidx``); reads pick such a sidecar up automatically when it
+matches the file, and ignore it with a warning when it is stale or damaged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+from . import _core
+
+__all__ = [
+    "IndexInfo",
+    "build_index",
+    "cache_stats",
+    "clear_cache",
+    "configure",
+    "sidecar_path",
+]
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What a seek index holds.
+
+    Attributes:
+        points: Number of checkpoints (the start of the stream included).
+        span: Decompressed bytes between checkpoints it was built with.
+        complete: True when the whole stream is indexed.
+        covered: Decompressed bytes the index reaches.
+        memory: Bytes of memory the index takes.
+        sidecar: Where it was saved, if it was.
+    """
+
+    points: int
+    span: int
+    complete: bool
+    covered: int
+    memory: int
+    sidecar: Path | None = None
+
+
+def build_index(
+    path: str | PathLike[str],
+    *,
+    save: bool = False,
+    sidecar: str | PathLike[str] | None = None,
+) -> IndexInfo:
+    """Index the whole gzip file at ``path`` (one pass of inflate).
+
+    Args:
+        path: A gzip file (``.nii.gz``, ``.img.gz`` ...).
+        save: Also write the index to a sidecar file.
+        sidecar: Where to write it; ``FILE.tioxidx`` next to the file by default.
+
+    Raises:
+        CorruptGzipError, TruncatedFileError: The stream is damaged.
+        OSError: The file cannot be read or the sidecar cannot be written.
+    """
+    (points, span, complete, covered, memory), saved = _core.build_index(
+        path, save or sidecar is not None, sidecar
+    )
+    return IndexInfo(points, span, complete, covered, memory, saved)
+
+
+def sidecar_path(path: str | PathLike[str]) -> Path:
+    """Where the sidecar index of ``path`` is looked for."""
+    return _core.sidecar_path(path)
+
+
+def configure(
+    *,
+    span: int | None = None,
+    index_cache_bytes: int | None = None,
+    chunk_cache_bytes: int | None = None,
+) -> None:
+    """Tune the seek index; arguments left as ``None`` keep their value.
+
+    Args:
+        span: Decompressed bytes between checkpoints of indexes built from now
+            on (at least 64 KiB; default 1 MiB). Smaller spans make small
+            patches cheaper and indexes bigger (a checkpoint holds up to 32 KiB
+            of deflated history).
+        index_cache_bytes: Memory budget of the index cache (default 256 MiB).
+        chunk_cache_bytes: Memory budget of the inflated-chunk cache (default
+            256 MiB; 0 disables it).
+    """
+    for name, value in (
+        ("span", span),
+        ("index_cache_bytes", index_cache_bytes),
+        ("chunk_cache_bytes", chunk_cache_bytes),
+    ):
+        if value is not None and value < 0:
+            raise ValueError(f"{name} must be non-negative, got {value}")
+    _core.configure(span, index_cache_bytes, chunk_cache_bytes)
+
+
+def cache_stats() -> dict[str, dict[str, int]]:
+    """Entries, bytes, budget, hits and misses of the index and chunk caches."""
+    return _core.cache_stats()
+
+
+def clear_cache() -> None:
+    """Forget every cached index and inflated chunk (sidecars stay on disk)."""
+    _core.clear_gz_cache()
