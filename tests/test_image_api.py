@@ -6,7 +6,6 @@ The file corpus and random regions are in test_image_differential.py.
 from __future__ import annotations
 
 import copy
-import io
 import pickle
 import subprocess
 import sys
@@ -479,19 +478,15 @@ def test_file_shape_rules(tmp_path: Path) -> None:
 
 
 def test_unsupported_sources(tmp_path: Path) -> None:
-    for source in (b"\x00" * 10, io.BytesIO(b""), nib.Nifti1Image(np.zeros((2, 2, 2)), None)):
-        with pytest.raises(NotImplementedError, match="not supported by tioxide yet"):
-            tioxide.ScalarImage(source)  # type: ignore[arg-type]
-    with pytest.raises(NotImplementedError, match="URL"):
-        tioxide.ScalarImage("https://example.com/t1.nii.gz")
     with pytest.raises(TypeError, match="got int"):
         tioxide.ScalarImage(3)  # type: ignore[arg-type]
     other = tmp_path / "image.nrrd"
     other.write_bytes(b"NRRD0004\n")
     image = tioxide.ScalarImage(other)
     for attribute in ("shape", "affine", "dtype", "data", "dataobj"):
-        with pytest.raises(ValueError, match="unsupported image format"):
+        with pytest.raises(ValueError, match="unsupported image format") as info:
             getattr(image, attribute)
+        assert str(other) in str(info.value)
     assert repr(image) == f'ScalarImage(\n    path: "{other}"\n)'
 
 

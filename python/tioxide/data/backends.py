@@ -1,26 +1,63 @@
-"""Where an image's voxels live: in a tensor, or in a file read on demand.
+"""Where an image's voxels live, and which backend reads which source.
+
+This module mirrors ``torchio.data.backends``: the backend protocol, the
+backend classes, and the registry that picks one for a source. The built-in
+backends, in the order they are consulted after any registered by the user:
+
+1. ``custom-reader``: the image's reader, if it is a :class:`LazyReader`.
+2. ``remote-nifti-zarr``, ``zarr-store``, ``nifti-zarr``: :class:`ZarrBackend`.
+3. ``nifti``: :class:`NiftiBackend` (the Rust core) for ``.nii``, ``.nii.gz``,
+   ``.hdr``/``.img`` (also gzipped).
+4. ``simpleitk``: :class:`SimpleITKBackend` for any other file read by the
+   default reader (NRRD, MHA/MHD, ...).
 
 A backend reports the ``(C, I, J, K)`` shape, the affine and the dtype of an
 image, returns any region of it as a 4D tensor, and materialises all of it.
-``NiftiBackend`` does this from the header alone, reading voxels only when
-asked, and then only the bytes of the requested region.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import torch
 from torch import Tensor
 
-from .. import nifti
-from .conversion import channels_first, file_array_to_tensor, tensor_shape
 from .indexing import normalize_index
-from .io import check_reader_kwargs
+from .io import default_reader, is_nifti
+from .nibabel_backend import NibabelBackend
+from .nifti_backend import NiftiBackend
+from .registry import (
+    BackendFactory,
+    BackendMatcher,
+    BackendRequest,
+    ImageDataBackend,
+    LazyReader,
+    register_backend,
+    registered_backends,
+    resolve_backend,
+    unregister_backend,
+)
+from .sitk_backend import SimpleITKBackend, sitk_can_read
+from .zarr_backend import ZarrBackend, is_nifti_zarr
+
+__all__ = [
+    "BackendFactory",
+    "BackendMatcher",
+    "BackendRequest",
+    "ImageDataBackend",
+    "LazyReader",
+    "NibabelBackend",
+    "NiftiBackend",
+    "SimpleITKBackend",
+    "TensorBackend",
+    "ZarrBackend",
+    "normalize_index",
+    "register_backend",
+    "registered_backends",
+    "resolve_backend",
+    "unregister_backend",
+]
 
 
 class TensorBackend:
@@ -62,91 +99,80 @@ class TensorBackend:
         return self._data.clone()
 
 
-class NiftiBackend:
-    """An image in a NIfTI-1, NIfTI-2 or ANALYZE file, read through the Rust core.
+# -- the built-in backends ------------------------------------------------------------
 
-    Only the header is read on construction. Voxels come from
-    :func:`tioxide.nifti.read`, which reads just the bytes a region needs.
-    Tensors keep the file's Fortran order (no copy is made).
 
-    Args:
-        path: The file (either file of a ``.hdr``/``.img`` pair).
-        affine: 4 x 4 affine that replaces the one in the header.
-        reader_kwargs: Keyword arguments TorchIO passes to ``nibabel.load``;
-            only ``mmap`` and ``keep_file_open`` are allowed, and ignored.
+def _custom_reader(request: BackendRequest) -> bool:
+    return isinstance(request.reader, LazyReader)
 
-    Raises:
-        FileNotFoundError: The file does not exist.
-        tioxide.NiftiError: The file is not a valid NIfTI/ANALYZE image.
-        ValueError: The image is not 3D, 4D, or 5D with a fourth axis of length 1.
-        TypeError: An unknown reader keyword argument.
-    """
 
-    __slots__ = ("_affine", "_dtype", "_file_shape", "_path", "_shape")
+def _build_custom(request: BackendRequest) -> ImageDataBackend:
+    reader: LazyReader = request.reader
+    return reader.create_backend(request)
 
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        affine: Tensor | npt.ArrayLike | None = None,
-        reader_kwargs: dict[str, Any] | None = None,
-    ) -> None:
-        self._path = Path(path)
-        check_reader_kwargs(self._path, dict(reader_kwargs or {}))
-        header = nifti.read_header(self._path)
-        self._file_shape = header.shape
-        try:
-            self._shape = tensor_shape(self._file_shape)
-        except ValueError as e:
-            raise ValueError(f"{self._path}: {e}") from None
-        self._dtype = header.dtype
-        source = header.affine if affine is None else affine
-        self._affine = torch.as_tensor(source, dtype=torch.float64)
 
-    @property
-    def path(self) -> Path:
-        """The file read."""
-        return self._path
+def _remote_zarr(request: BackendRequest) -> bool:
+    return request.remote_zarr_uri is not None
 
-    @property
-    def shape(self) -> tuple[int, int, int, int]:
-        """``(C, I, J, K)``, from the header."""
-        return self._shape
 
-    @property
-    def affine(self) -> Tensor:
-        """The 4 x 4 float64 affine: the override, else the header's best affine."""
-        return self._affine
+def _build_remote_zarr(request: BackendRequest) -> ImageDataBackend:
+    return ZarrBackend(request.remote_zarr_uri, affine=request.affine, **request.reader_kwargs)
 
-    @property
-    def dtype(self) -> np.dtype[Any]:
-        """The dtype stored in the file, with its byte order (before any scaling)."""
-        return self._dtype
 
-    def _file_region(self, c: slice, i: slice, j: slice, k: slice) -> tuple[Any, ...]:
-        """The file-order index that reads the tensor region ``[c, i, j, k]``."""
-        ndim = len(self._file_shape)
-        if ndim == 3:
-            return (i, j, k)
-        if ndim == 4:
-            return (i, j, k, c)
-        return (i, j, k, slice(None), c)
+def _zarr_store(request: BackendRequest) -> bool:
+    return request.zarr_store is not None
 
-    def __getitem__(self, item: object) -> Tensor:
-        """Read only the selected region, as a 4D ``(C, I, J, K)`` tensor.
 
-        Args:
-            item: An index expression in tensor order (see :mod:`.indexing`).
-        """
-        c, i, j, k = normalize_index(item)
-        array = channels_first(nifti.read(self._path, self._file_region(c, i, j, k)))
-        if len(self._file_shape) == 3:
-            # The channel axis is not in the file: apply c to it here.
-            array = array[: len(range(1)[c])]
-        return file_array_to_tensor(array, self._path)
+def _build_zarr_store(request: BackendRequest) -> ImageDataBackend:
+    return ZarrBackend(request.zarr_store, affine=request.affine, **request.reader_kwargs)
 
-    def to_tensor(self) -> Tensor:
-        """Read all voxels as a ``(C, I, J, K)`` tensor (scaled, native byte order)."""
-        return file_array_to_tensor(channels_first(nifti.read(self._path)), self._path)
 
-    def __repr__(self) -> str:
-        return f"NiftiBackend({str(self._path)!r}, shape={self._shape}, dtype={self._dtype})"
+def _zarr_path(request: BackendRequest) -> bool:
+    return request.path is not None and is_nifti_zarr(request.path)
+
+
+def _build_zarr_path(request: BackendRequest) -> ImageDataBackend:
+    return ZarrBackend(request.path, affine=request.affine, **request.reader_kwargs)
+
+
+def _nifti_path(request: BackendRequest) -> bool:
+    return request.path is not None and is_nifti(request.path)
+
+
+def _build_nifti(request: BackendRequest) -> ImageDataBackend:
+    assert request.path is not None
+    return NiftiBackend(
+        request.path, affine=request.affine, reader_kwargs=dict(request.reader_kwargs)
+    )
+
+
+def _sitk_path(request: BackendRequest) -> bool:
+    # Custom readers read formats of their own: SimpleITK must not claim them. Files
+    # SimpleITK does not recognise are left unmatched (as in TorchIO), so that reading
+    # them reports what is wrong.
+    if request.reader not in (None, default_reader) or request.path is None:
+        return False
+    return sitk_can_read(request.path)
+
+
+def _build_sitk(request: BackendRequest) -> ImageDataBackend:
+    assert request.path is not None
+    return SimpleITKBackend(
+        request.path, affine=request.affine, reader_kwargs=dict(request.reader_kwargs)
+    )
+
+
+def _register_builtin_backends() -> None:
+    builtins: list[tuple[str, BackendMatcher, BackendFactory]] = [
+        ("custom-reader", _custom_reader, _build_custom),
+        ("remote-nifti-zarr", _remote_zarr, _build_remote_zarr),
+        ("zarr-store", _zarr_store, _build_zarr_store),
+        ("nifti-zarr", _zarr_path, _build_zarr_path),
+        ("nifti", _nifti_path, _build_nifti),
+        ("simpleitk", _sitk_path, _build_sitk),
+    ]
+    for name, matcher, factory in builtins:
+        register_backend(name, matcher, factory, prepend=False)
+
+
+_register_builtin_backends()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import io
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
@@ -21,23 +22,32 @@ import numpy.typing as npt
 import torch
 from torch import Tensor
 
+from . import sources
 from .affine import AffineMatrix
-from .backends import NiftiBackend, TensorBackend
+from .backends import (
+    BackendRequest,
+    ImageDataBackend,
+    LazyReader,
+    NibabelBackend,
+    NiftiBackend,
+    SimpleITKBackend,
+    TensorBackend,
+    ZarrBackend,
+    resolve_backend,
+)
 from .bboxes import BoundingBoxes
 from .conversion import numpy_to_tensor
 from .formatting import binary_size
 from .indexing import normalize_index
 from .invertible import Invertible
-from .io import default_reader, is_nifti, resolve_source, unsupported_format
+from .io import default_reader, unsupported_format
 from .points import Points
+from .sitk_backend import sitk_to_tensor
+from .zarr_backend import is_remote_nifti_zarr
 
-Backend: TypeAlias = "TensorBackend | NiftiBackend"
 Reader: TypeAlias = "Callable[..., tuple[Tensor, npt.ArrayLike]]"
 _Self = TypeVar("_Self", bound="Image")
 _Annotation = TypeVar("_Annotation", Points, BoundingBoxes)
-
-# Sources TorchIO accepts that tioxide does not read yet.
-_PENDING_SOURCE_MODULES = ("nibabel", "SimpleITK", "zarr", "fsspec")
 
 
 class Image(Invertible):
@@ -99,29 +109,41 @@ class Image(Invertible):
         self._channels_last = channels_last
         self._metadata: dict[str, Any] = dict(kwargs)
         self._data: Tensor | None = None
-        self._backend: Backend | None = None
+        self._backend: ImageDataBackend | None = None
         self._path: Path | None = None
         self._affine: AffineMatrix | None = None if affine is None else _parse_affine(affine)
         self._points = _parse_annotations(points, Points, "points")
         self._bounding_boxes = _parse_annotations(bounding_boxes, BoundingBoxes, "bounding_boxes")
+        self._remote_zarr_uri: str | None = None
+        self._zarr_store: Any = None
         self.applied_transforms = []
+        self._dispatch_source(source, affine, channels_last, suffix)
+
+    def _dispatch_source(
+        self,
+        source: Any,
+        affine: AffineMatrix | npt.ArrayLike | None,
+        channels_last: bool,
+        suffix: str | None,
+    ) -> None:
         if source is None:
             return
         if isinstance(source, Tensor | np.ndarray):
             self._init_from_tensor(source, affine, channels_last)
-        elif isinstance(source, str | os.PathLike):
-            self._path = resolve_source(source)
-        elif isinstance(source, bytes | bytearray | memoryview | io.IOBase) or type(
-            source
-        ).__module__.startswith(_PENDING_SOURCE_MODULES):
-            raise NotImplementedError(
-                f"{type(source).__name__} image sources are not supported by tioxide yet; "
-                "pass a path, a tensor or a numpy array"
-            )
+        elif sources.is_nibabel_image(source):
+            override = None if self._affine is None else self._affine.data
+            self._backend = NibabelBackend(source, affine=override)
+        elif sources.is_sitk_image(source):
+            tensor, sitk_affine = sitk_to_tensor(source, "SimpleITK image")
+            self._init_from_tensor(tensor, sitk_affine if affine is None else affine, False)
+        elif isinstance(source, bytes | bytearray | memoryview | io.BytesIO):
+            self._init_from_bytes(source, suffix or ".nii.gz")
+        elif isinstance(source, str) and is_remote_nifti_zarr(source):
+            self._remote_zarr_uri = source
+        elif sources.is_zarr_store(source):
+            self._zarr_store = source
         else:
-            raise TypeError(
-                f"Expected a path, a tensor or a numpy array, got {type(source).__name__}"
-            )
+            self._path = sources.resolve_source(source, suffix)
 
     def _init_from_tensor(
         self,
@@ -136,6 +158,29 @@ class Image(Invertible):
         self._channels_last = False
         self._affine = _parse_affine(affine)
         self._backend = TensorBackend(data, affine=self._affine.data)
+
+    def _init_from_bytes(
+        self, data: bytes | bytearray | memoryview | io.BytesIO, suffix: str
+    ) -> None:
+        """Read a whole in-memory file (through a temporary file, removed at once)."""
+        raw = data.read() if isinstance(data, io.BytesIO) else bytes(data)
+        path = sources.write_temporary(raw, suffix, keep=False)
+        try:
+            tensor, file_affine = default_reader(path, **self._reader_kwargs)
+        except Exception as e:
+            # The temporary file's name means nothing to the caller: say what it was.
+            if sys.version_info >= (3, 11):
+                e.add_note(f"(reading {len(raw)} bytes given as the image source, as {suffix})")
+            raise
+        finally:
+            path.unlink(missing_ok=True)
+        if self._affine is None:
+            self._affine = AffineMatrix(file_affine)
+        if self._channels_last:
+            tensor = tensor.permute(3, 0, 1, 2)
+            self._channels_last = False
+        self._data = tensor
+        self._backend = TensorBackend(tensor, affine=self._affine.data)
 
     # -- properties -----------------------------------------------------------
 
@@ -161,7 +206,7 @@ class Image(Invertible):
     def affine(self) -> AffineMatrix:
         """The voxel-to-world affine (from the header when not loaded)."""
         if self._affine is None:
-            if self._backend is None and self._path is not None and self._reads_lazily():
+            if self._backend is None and self._has_source() and self._reads_lazily():
                 self._ensure_backend()
             if self._backend is not None:
                 self._affine = AffineMatrix(self._backend.affine)
@@ -176,15 +221,25 @@ class Image(Invertible):
         return self._metadata
 
     @property
-    def dataobj(self) -> Backend:
+    def dataobj(self) -> ImageDataBackend:
         """The backend behind the image: a file read on demand, or a tensor.
 
-        Indexing it reads only the region, always as a 4D tensor.
+        Indexing it reads only the region, always as a 4D tensor. An image
+        whose reader is a plain callable is loaded and its tensor returned.
+
+        Raises:
+            RuntimeError: The image has no source.
+            FileNotFoundError: The file does not exist.
+            ValueError: No backend reads the file's format.
         """
         self._ensure_backend()
         if self._backend is None:
             assert self._path is not None
-            raise unsupported_format(self._path)
+            if self._reads_lazily():
+                raise _source_error(self._path)
+            self.load()
+            self._refresh_backend()
+        assert self._backend is not None
         return self._backend
 
     @property
@@ -195,15 +250,14 @@ class Image(Invertible):
             return (int(c), int(i), int(j), int(k))
         if self._backend is not None:
             return self._backend.shape
-        if self._path is None:
+        if not self._has_source():
             raise RuntimeError("Cannot determine shape: no data or path")
-        if not self._reads_lazily():
-            self.load()
-            return self.shape
-        self._ensure_backend()
-        if self._backend is None:
-            raise unsupported_format(self._path)
-        return self._backend.shape
+        if self._reads_lazily():
+            self._ensure_backend()
+            if self._backend is not None:
+                return self._backend.shape
+        self.load()
+        return self.shape
 
     @property
     def spatial_shape(self) -> tuple[int, int, int]:
@@ -241,11 +295,9 @@ class Image(Invertible):
         """
         if self._data is not None:
             return self._data.dtype
-        if self._backend is None and self._path is not None:
+        if self._backend is None and self._has_source():
             self._ensure_backend()
             if self._backend is None:
-                if self._reads_lazily():
-                    raise unsupported_format(self._path)
                 return self.data.dtype
         if self._backend is None:
             raise RuntimeError("Cannot determine dtype: no data or path")
@@ -273,20 +325,39 @@ class Image(Invertible):
 
     # -- loading and data -----------------------------------------------------
 
+    def _has_source(self) -> bool:
+        return (
+            self._path is not None
+            or self._remote_zarr_uri is not None
+            or self._zarr_store is not None
+        )
+
     def _reads_lazily(self) -> bool:
-        return self._reader is default_reader
+        """Whether a backend may answer for the reader (a plain reader must load)."""
+        return (
+            self._reader is default_reader
+            or isinstance(self._reader, LazyReader)
+            or self._path is None
+        )
 
     def _ensure_backend(self) -> None:
-        """Open the file backend (header only) if the path is a NIfTI/ANALYZE file."""
+        """Ask the backend registry for a backend of the source (reads the header only).
+
+        No backend is set when none matches (a plain custom reader's format).
+        """
         if self._backend is not None:
             return
-        if self._path is None:
-            raise RuntimeError("Cannot create backend: no path set")
-        if is_nifti(self._path):
-            override = None if self._affine is None else self._affine.data
-            self._backend = NiftiBackend(
-                self._path, affine=override, reader_kwargs=self._reader_kwargs
-            )
+        if not self._has_source():
+            raise RuntimeError("Cannot create backend: no path or store set")
+        request = BackendRequest(
+            path=self._path,
+            remote_zarr_uri=self._remote_zarr_uri,
+            zarr_store=self._zarr_store,
+            affine=None if self._affine is None else self._affine.data,
+            reader_kwargs=self._reader_kwargs,
+            reader=self._reader,
+        )
+        self._backend = resolve_backend(request)
 
     def load(self) -> None:
         """Read the voxels into memory (once; later calls do nothing).
@@ -298,7 +369,7 @@ class Image(Invertible):
         """
         if self._data is not None:
             return
-        if self._backend is None and self._path is not None and self._reads_lazily():
+        if self._backend is None and self._has_source() and self._reads_lazily():
             self._ensure_backend()
         if self._backend is not None:
             data = self._backend.to_tensor()
@@ -329,7 +400,7 @@ class Image(Invertible):
     def _refresh_backend(self) -> None:
         assert self._data is not None
         if self._affine is None:
-            if self._backend is None and self._path is not None:
+            if self._backend is None and self._has_source():
                 self._ensure_backend()
             backend = self._backend
             self._affine = AffineMatrix() if backend is None else AffineMatrix(backend.affine)
@@ -434,9 +505,13 @@ class Image(Invertible):
             "bounding_boxes": boxes,
             **self._metadata,
         }
-        if self._path is not None:
+        source = next(
+            (x for x in (self._path, self._remote_zarr_uri, self._zarr_store) if x is not None),
+            None,
+        )
+        if source is not None:
             new = type(self)(
-                self._path,
+                source,
                 reader=self._reader,
                 reader_kwargs=dict(self._reader_kwargs),
                 **common,
@@ -458,12 +533,14 @@ class Image(Invertible):
     # -- display --------------------------------------------------------------------
 
     def _path_line(self) -> str:
+        if self._remote_zarr_uri is not None:
+            status = "loaded" if self.is_loaded else "lazy, NIfTI-Zarr"
+            return f"    path:        {self._remote_zarr_uri} ({status})"
         if self._path is None:
             return "    path:        (in memory)"
         if self.is_loaded:
             return f"    path:        {self._path.name} (loaded)"
-        label = {NiftiBackend: "NIfTI", TensorBackend: "Tensor"}.get(type(self._backend), "unknown")
-        return f"    path:        {self._path.name} (lazy, {label})"
+        return f"    path:        {self._path.name} (lazy, {_backend_label(self._backend)})"
 
     def __repr__(self) -> str:
         lines: list[str] = []
@@ -518,6 +595,31 @@ class LabelMap(Image):
         >>> tio.LabelMap(torch.zeros(1, 4, 5, 6, dtype=torch.uint8)).dtype
         torch.uint8
     """
+
+
+_BACKEND_LABELS: dict[type, str] = {
+    NiftiBackend: "NIfTI",
+    NibabelBackend: "NIfTI",
+    ZarrBackend: "NIfTI-Zarr",
+    TensorBackend: "Tensor",
+    SimpleITKBackend: "SimpleITK",
+}
+
+
+def _backend_label(backend: object | None) -> str:
+    """How ``repr`` names a backend (TorchIO's labels; other classes by name)."""
+    if backend is None:
+        return "unknown"
+    return _BACKEND_LABELS.get(type(backend), type(backend).__name__)
+
+
+def _source_error(path: Path) -> Exception:
+    """Why no backend reads ``path``: it is missing, a directory, or of an unknown format."""
+    if not path.exists():
+        return FileNotFoundError(f"{path}: no such file")
+    if path.is_dir():
+        return IsADirectoryError(f"{path}: is a directory, not an image file")
+    return unsupported_format(path)
 
 
 def _parse_tensor(tensor: Tensor | npt.NDArray[Any]) -> Tensor:

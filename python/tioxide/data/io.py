@@ -1,4 +1,4 @@
-"""Image sources and formats: which paths tioxide reads, and the default reader."""
+"""Formats: which files the Rust core reads, and the default reader that dispatches by suffix."""
 
 from __future__ import annotations
 
@@ -23,27 +23,11 @@ def is_nifti(path: str | os.PathLike[str]) -> bool:
     return Path(path).name.lower().endswith(NIFTI_SUFFIXES)
 
 
-def resolve_source(source: str | os.PathLike[str]) -> Path:
-    """The local path an image will be read from.
-
-    Args:
-        source: A path, as a string or path-like object.
-
-    Raises:
-        NotImplementedError: ``source`` is a URL (``scheme://...``); remote
-            sources are not supported yet.
-    """
-    text = os.fspath(source)
-    if isinstance(source, str) and "://" in text:
-        raise NotImplementedError(f"{text}: remote (URL) image sources are not supported yet")
-    return source if isinstance(source, Path) else Path(text)
-
-
 def unsupported_format(path: Path) -> ValueError:
-    """The error for a path whose format tioxide cannot read."""
+    """The error for a path that no reader can read."""
     return ValueError(
         f"{path}: unsupported image format; tioxide reads NIfTI-1, NIfTI-2 and ANALYZE "
-        f"files ({', '.join(NIFTI_SUFFIXES)})"
+        f"files ({', '.join(NIFTI_SUFFIXES)}), NIfTI-Zarr, and what SimpleITK reads"
     )
 
 
@@ -62,20 +46,31 @@ def check_reader_kwargs(path: Path, kwargs: dict[str, Any]) -> None:
 
 
 def default_reader(path: Path, **kwargs: Any) -> tuple[Tensor, npt.NDArray[np.float64]]:
-    """Read a whole image: its ``(C, I, J, K)`` tensor and its 4 x 4 affine.
+    """Read a whole image: its ``(C, I, J, K)`` tensor and its 4 x 4 RAS+ affine.
+
+    NIfTI and ANALYZE files go to the Rust core, ``.nii.zarr`` stores to
+    ``nifti-zarr``, anything else to SimpleITK.
 
     Args:
-        path: A NIfTI-1, NIfTI-2 or ANALYZE file.
-        **kwargs: ``mmap`` and ``keep_file_open`` are accepted for
-            compatibility with TorchIO (which passes them to nibabel) and ignored.
+        path: The file.
+        **kwargs: For NIfTI, ``mmap`` and ``keep_file_open`` (accepted for
+            compatibility with TorchIO, ignored); for NIfTI-Zarr, arguments of
+            ``niizarr.zarr2nii``; for SimpleITK, ``outputPixelType`` and ``imageIO``.
 
     Raises:
-        ValueError: The format is not supported, or the file is not 3D/4D.
+        FileNotFoundError: The file does not exist.
+        ValueError: No reader reads the format, or the image is not 3D/4D.
         TypeError: An unknown keyword argument.
+        ImportError: The format needs an optional dependency that is missing.
     """
-    from .backends import NiftiBackend
+    from .nifti_backend import NiftiBackend
+    from .sitk_backend import read_sitk
+    from .zarr_backend import ZarrBackend, is_nifti_zarr
 
-    if not is_nifti(path):
-        raise unsupported_format(path)
-    backend = NiftiBackend(path, reader_kwargs=kwargs)
-    return backend.to_tensor(), backend.affine.numpy()
+    if is_nifti_zarr(path):
+        zarr = ZarrBackend(path, **kwargs)
+        return zarr.to_tensor(), zarr.affine.numpy()
+    if is_nifti(path):
+        backend = NiftiBackend(path, reader_kwargs=kwargs)
+        return backend.to_tensor(), backend.affine.numpy()
+    return read_sitk(path, **kwargs)

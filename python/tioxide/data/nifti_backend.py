@@ -1,0 +1,111 @@
+"""``NiftiBackend``: NIfTI-1, NIfTI-2 and ANALYZE files through the Rust core.
+
+Only the header is read when the backend is made; voxels are read when asked
+for, and then only the bytes of the requested region.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from torch import Tensor
+
+from .. import nifti
+from .conversion import channels_first, file_array_to_tensor, tensor_shape
+from .indexing import normalize_index
+from .io import check_reader_kwargs
+
+
+class NiftiBackend:
+    """An image in a NIfTI-1, NIfTI-2 or ANALYZE file, read through the Rust core.
+
+    Only the header is read on construction. Voxels come from
+    :func:`tioxide.nifti.read`, which reads just the bytes a region needs.
+    Tensors keep the file's Fortran order (no copy is made).
+
+    Args:
+        path: The file (either file of a ``.hdr``/``.img`` pair).
+        affine: 4 x 4 affine that replaces the one in the header.
+        reader_kwargs: Keyword arguments TorchIO passes to ``nibabel.load``;
+            only ``mmap`` and ``keep_file_open`` are allowed, and ignored.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        tioxide.NiftiError: The file is not a valid NIfTI/ANALYZE image.
+        ValueError: The image is not 3D, 4D, or 5D with a fourth axis of length 1.
+        TypeError: An unknown reader keyword argument.
+    """
+
+    __slots__ = ("_affine", "_dtype", "_file_shape", "_path", "_shape")
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        affine: Tensor | npt.ArrayLike | None = None,
+        reader_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        self._path = Path(path)
+        check_reader_kwargs(self._path, dict(reader_kwargs or {}))
+        header = nifti.read_header(self._path)
+        self._file_shape = header.shape
+        try:
+            self._shape = tensor_shape(self._file_shape)
+        except ValueError as e:
+            raise ValueError(f"{self._path}: {e}") from None
+        self._dtype = header.dtype
+        source = header.affine if affine is None else affine
+        self._affine = torch.as_tensor(source, dtype=torch.float64)
+
+    @property
+    def path(self) -> Path:
+        """The file read."""
+        return self._path
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """``(C, I, J, K)``, from the header."""
+        return self._shape
+
+    @property
+    def affine(self) -> Tensor:
+        """The 4 x 4 float64 affine: the override, else the header's best affine."""
+        return self._affine
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The dtype stored in the file, with its byte order (before any scaling)."""
+        return self._dtype
+
+    def _file_region(self, c: slice, i: slice, j: slice, k: slice) -> tuple[Any, ...]:
+        """The file-order index that reads the tensor region ``[c, i, j, k]``."""
+        ndim = len(self._file_shape)
+        if ndim == 3:
+            return (i, j, k)
+        if ndim == 4:
+            return (i, j, k, c)
+        return (i, j, k, slice(None), c)
+
+    def __getitem__(self, item: object) -> Tensor:
+        """Read only the selected region, as a 4D ``(C, I, J, K)`` tensor.
+
+        Args:
+            item: An index expression in tensor order (see :mod:`.indexing`).
+        """
+        c, i, j, k = normalize_index(item)
+        array = channels_first(nifti.read(self._path, self._file_region(c, i, j, k)))
+        if len(self._file_shape) == 3:
+            # The channel axis is not in the file: apply c to it here.
+            array = array[: len(range(1)[c])]
+        return file_array_to_tensor(array, self._path)
+
+    def to_tensor(self) -> Tensor:
+        """Read all voxels as a ``(C, I, J, K)`` tensor (scaled, native byte order)."""
+        return file_array_to_tensor(channels_first(nifti.read(self._path)), self._path)
+
+    def __repr__(self) -> str:
+        return f"NiftiBackend({str(self._path)!r}, shape={self._shape}, dtype={self._dtype})"
