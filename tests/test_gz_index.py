@@ -96,6 +96,10 @@ def test_lazy_index_then_cache_hits(tmp_path: Path) -> None:
     path = tmp_path / "v.nii.gz"
     nib.save(nib.Nifti1Image(data, np.eye(4)), path)
     patch = (slice(8, 40), slice(8, 40), slice(2, 34))
+    # A first read needing most of the stream inflates it whole (libdeflate
+    # is faster than indexing); the second read indexes and caches chunks.
+    np.testing.assert_array_equal(nifti.read(path, patch), data[patch])
+    assert gz.cache_stats()["chunks"]["entries"] == 0
     np.testing.assert_array_equal(nifti.read(path, patch), data[patch])
     first = gz.cache_stats()["chunks"]
     assert first["entries"] > 0
@@ -190,7 +194,7 @@ def test_bad_crc_in_trailer_is_reported(tmp_path: Path) -> None:
     bad = body[:-8] + (zlib.crc32(raw) ^ 1).to_bytes(4, "little") + body[-4:]
     path = tmp_path / "crc.nii.gz"
     path.write_bytes(bad)
-    with pytest.raises(tioxide.CorruptGzipError, match="CRC32"):
+    with pytest.raises(tioxide.CorruptGzipError, match="CRC32|checksum"):
         nifti.read(path, (slice(None), slice(None), slice(29, 30)))
 
 

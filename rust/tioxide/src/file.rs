@@ -451,9 +451,17 @@ impl NiftiFile {
         let ranges: Vec<(u64, u64)> = Rows::new(region, h.shape(), elem)
             .map(|off| (base + off, base + off + span as u64))
             .collect();
+        let source = self.indexed(file)?;
+        if needed > (base + h.data_bytes() as u64) / 2 && !source.known()? {
+            // The first read of a file that needs most of it: libdeflate
+            // inflates the whole stream faster than indexing it would. A
+            // second read builds the index, for all reads after it.
+            let whole = self.read_gz_full(file)?;
+            return region::extract(whole.bytes(), h.shape(), elem, region);
+        }
         let mut out = VoxelBuffer::zeroed(region.num_elements() * elem)?;
         let dst = out.bytes_mut();
-        self.indexed(file)?.read_ranges(&ranges, &mut |i, src| {
+        source.read_ranges(&ranges, &mut |i, src| {
             region::gather_row(
                 src,
                 &mut dst[i * row_bytes..(i + 1) * row_bytes],

@@ -128,6 +128,18 @@ impl<'a> IndexedGz<'a> {
         )))
     }
 
+    /// True if an index of this source was known (cached or in a sidecar);
+    /// if not, the start of one is cached, so the next call says true.
+    pub fn known(&self) -> Result<bool> {
+        if self.id.as_ref().and_then(|id| INDEXES.get(id)).is_some() {
+            return Ok(true);
+        }
+        let index = self.index()?;
+        let found = index.points.len() > 1;
+        self.remember(&index);
+        Ok(found)
+    }
+
     /// A complete index from the cache or the sidecar, without building one.
     pub fn complete_index(&self) -> Option<Arc<SeekIndex>> {
         let cached = self.id.as_ref().and_then(|id| INDEXES.get(id));
