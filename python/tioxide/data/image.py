@@ -57,21 +57,30 @@ class Image(Invertible):
     segmentations; transforms tell them apart with ``isinstance``.
 
     Args:
-        source: A path to a NIfTI-1, NIfTI-2 or ANALYZE file (``.nii``,
-            ``.nii.gz``, ``.hdr``/``.img``), read lazily; a 4D tensor or numpy
-            array ``(C, I, J, K)``, used as is (arrays are copied); or ``None``
-            for an empty image to fill with :meth:`set_data`.
+        source: Where the voxels come from. Read lazily (header first, then
+            regions or all voxels on demand), through the backend registry
+            (:mod:`tioxide.data.backends`): a path (NIfTI-1, NIfTI-2 and
+            ANALYZE through the Rust core; ``.nii.zarr``; NRRD, MHA/MHD and
+            the other formats SimpleITK reads); a URL (``https://...``, any
+            fsspec protocol; downloaded first); a binary file-like object or
+            ``fsspec`` open file (copied to a temporary file; needs
+            ``suffix``); a ``nibabel`` image; a zarr store. Read at once:
+            ``bytes`` or ``io.BytesIO`` (a whole file), a ``SimpleITK.Image``.
+            Used as is: a 4D tensor or numpy array ``(C, I, J, K)`` (arrays are
+            copied). ``None`` gives an empty image to fill with :meth:`set_data`.
         reader: A callable ``reader(path, **reader_kwargs)`` returning
             ``(tensor, affine)`` that replaces the built-in reader. Images with
-            a custom reader load the whole file to answer ``shape``.
-        reader_kwargs: Keyword arguments for ``reader``. The built-in reader
-            accepts only ``mmap`` and ``keep_file_open``, and ignores them.
+            such a reader load the whole file to answer ``shape``, unless the
+            reader is a :class:`~tioxide.data.backends.LazyReader`.
+        reader_kwargs: Keyword arguments for the reader. The built-in NIfTI
+            reader accepts ``mmap`` and ``keep_file_open`` and ignores them;
+            the SimpleITK one takes ``outputPixelType`` and ``imageIO``.
         affine: 4 x 4 affine (array-like or :class:`AffineMatrix`) that
-            replaces the file's; the identity for tensors if omitted.
+            replaces the source's; the identity for tensors if omitted.
         channels_last: The data is ``(I, J, K, C)``: permute it to
             ``(C, I, J, K)`` (tensors at once, files when loaded).
-        suffix: Accepted for compatibility; only used by TorchIO for
-            file-like and bytes sources.
+        suffix: The format of a file-like or bytes source (``".nii.gz"``,
+            ``".nrrd"`` ...); bytes default to ``".nii.gz"``.
         points: Named :class:`Points` attached to the image (the dict is copied).
         bounding_boxes: Named :class:`BoundingBoxes` attached to the image.
         **kwargs: Metadata, available as ``image.metadata``, ``image["key"]``
@@ -79,10 +88,13 @@ class Image(Invertible):
             metadata too, as in TorchIO 2.
 
     Raises:
-        ValueError: A tensor that is not 4D, or an affine that is not 4 x 4.
-        TypeError: A source of an unsupported type.
-        NotImplementedError: A source TorchIO accepts that tioxide does not
-            read yet (URL, bytes, file-like, nibabel, SimpleITK or zarr image).
+        ValueError: A tensor that is not 4D, an affine that is not 4 x 4, a
+            file-like source without ``suffix``, or bytes no reader reads.
+        TypeError: A source of an unsupported type, or annotations that are
+            not dicts of :class:`Points` / :class:`BoundingBoxes`.
+        FileNotFoundError, OSError: A URL that does not exist or cannot be reached.
+        ImportError: A source that needs a missing extra (``remote``, ``zarr``,
+            ``sitk``); the message names the ``pip install`` to run.
 
     Examples:
         >>> import tioxide as tio
@@ -93,7 +105,7 @@ class Image(Invertible):
 
     def __init__(
         self,
-        source: str | os.PathLike[str] | Tensor | npt.NDArray[Any] | None = None,
+        source: str | os.PathLike[str] | Tensor | npt.NDArray[Any] | bytes | io.IOBase | Any = None,
         *,
         reader: Reader | None = None,
         reader_kwargs: dict[str, Any] | None = None,

@@ -90,11 +90,20 @@ def download(uri: str) -> Path:
             f"Reading {uri} needs a package fsspec uses for this protocol ({e}); install "
             "it, or `pip install tioxide[remote]` for http(s)"
         ) from e
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{uri}: no such remote file") from None
+    except FileNotFoundError as e:
+        # fsspec's HTTP client reports unreachable hosts as missing files too; the
+        # cause tells them apart.
+        cause = e.__cause__
+        if cause is None or getattr(cause, "status", None) == 404:
+            raise FileNotFoundError(f"{uri}: no such remote file") from None
+        raise _download_error(uri, cause) from e
     except Exception as e:  # aiohttp and the other clients raise types of their own
-        raise OSError(f"{uri}: cannot download the image ({type(e).__name__}: {e})") from e
+        raise _download_error(uri, e) from e
     return write_temporary(data, guess_suffix(uri), keep=True)
+
+
+def _download_error(uri: str, cause: BaseException) -> OSError:
+    return OSError(f"{uri}: cannot download the image ({type(cause).__name__}: {cause})")
 
 
 def copy_open_file(source: Any) -> Path:
