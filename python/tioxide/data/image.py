@@ -583,6 +583,12 @@ class Image(Invertible):
         body = "\n".join(lines)
         return f"{type(self).__name__}(\n{body}\n)"
 
+    def _repr_html_(self) -> str:
+        """An HTML table of the image for Jupyter (see :mod:`.repr_html`)."""
+        from .repr_html import image_to_html
+
+        return image_to_html(self)
+
 
 class ScalarImage(Image):
     """An image of intensities (MRI, CT, ...).

@@ -256,6 +256,12 @@ class Subject(Invertible):
             parts.append(f"bboxes: {tuple(self._bounding_boxes)}")
         return f"{type(self).__name__}({'; '.join(parts)})"
 
+    def _repr_html_(self) -> str:
+        """HTML tables of the subject's entries for Jupyter (see :mod:`.repr_html`)."""
+        from .repr_html import subject_to_html
+
+        return subject_to_html(self)
+
 
 #: DICOM calls a case a study (a set of series); the same class under that name.
 Study = Subject
