@@ -5,7 +5,8 @@
 #[derive(Default)]
 pub struct BitWriter {
     bytes: Vec<u8>,
-    bits: u64,
+    acc: u64,
+    pending: u32,
 }
 
 impl BitWriter {
@@ -13,38 +14,57 @@ impl BitWriter {
     pub fn with_capacity(bytes: usize) -> BitWriter {
         BitWriter {
             bytes: Vec::with_capacity(bytes),
-            bits: 0,
+            acc: 0,
+            pending: 0,
         }
     }
 
     /// Append the low `n` (at most 32) bits of `value`, least significant first.
     pub fn push(&mut self, value: u32, n: u32) {
-        for i in 0..n {
-            if self.bits % 8 == 0 {
-                self.bytes.push(0);
-            }
-            if value >> i & 1 == 1 {
-                let last = self.bytes.len() - 1;
-                self.bytes[last] |= 1 << (self.bits % 8);
-            }
-            self.bits += 1;
+        let mask = if n == 32 { u32::MAX } else { (1u32 << n) - 1 };
+        self.acc |= u64::from(value & mask) << self.pending;
+        self.pending += n;
+        while self.pending >= 8 {
+            self.bytes.push(self.acc as u8);
+            self.acc >>= 8;
+            self.pending -= 8;
         }
-    }
-
-    /// Append a Huffman code of `n` bits (codes are sent most significant bit first).
-    pub fn push_code(&mut self, code: u32, n: u32) {
-        self.push(code.reverse_bits() >> (32 - n), n);
     }
 
     /// Bits written so far.
     pub fn bit_len(&self) -> u64 {
-        self.bits
+        self.bytes.len() as u64 * 8 + u64::from(self.pending)
     }
 
     /// The bytes, the last one zero-padded.
-    pub fn into_bytes(self) -> Vec<u8> {
+    pub fn into_bytes(mut self) -> Vec<u8> {
+        if self.pending > 0 {
+            self.bytes.push(self.acc as u8);
+        }
         self.bytes
     }
+}
+
+/// Fixed-Huffman literal codes, bit-reversed for an LSB-first writer, with lengths.
+static REVERSED_LITERALS: [(u32, u32); 256] = {
+    let mut table = [(0u32, 0u32); 256];
+    let mut b = 0;
+    while b < 256 {
+        let (code, n) = if b < 144 {
+            (0x30 + b as u32, 8)
+        } else {
+            (0x190 + (b as u32 - 144), 9)
+        };
+        table[b] = (code.reverse_bits() >> (32 - n), n);
+        b += 1;
+    }
+    table
+};
+
+/// Append the literal `byte` of a fixed-Huffman block.
+pub fn push_literal(w: &mut BitWriter, byte: u8) {
+    let (bits, n) = REVERSED_LITERALS[usize::from(byte)];
+    w.push(bits, n);
 }
 
 /// The fixed-Huffman code of a literal byte: (code, length).

@@ -8,7 +8,7 @@
 
 use crc32fast::Hasher;
 
-use super::bits::{fixed_block_header, fixed_end_of_block, fixed_literal, BitWriter};
+use super::bits::{fixed_block_header, fixed_end_of_block, fixed_literal, push_literal, BitWriter};
 use super::index::Checkpoint;
 use super::libdeflate::{Decoded, Decompressor};
 use super::member::{parse_trailer, scan_header, HeaderScan, TRAILER_LEN};
@@ -71,13 +71,11 @@ impl ChunkInput {
             let align = (a.bit % 8) as u8;
             let mut w = BitWriter::with_capacity(window.len() * 9 / 8 + len + 16);
             fixed_block_header(&mut w, false);
-            let (pad, pad_bits) = fixed_literal(PAD_LITERAL);
             for _ in 0..a.pad {
-                w.push_code(pad, pad_bits);
+                push_literal(&mut w, PAD_LITERAL);
             }
             for &byte in &window {
-                let (code, n) = fixed_literal(byte);
-                w.push_code(code, n);
+                push_literal(&mut w, byte);
             }
             fixed_end_of_block(&mut w);
             if w.bit_len() % 8 != u64::from(align) {
