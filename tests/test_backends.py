@@ -306,7 +306,7 @@ def test_sitk_reader_kwargs(tmp_path: Path) -> None:
 def test_sitk_errors(tmp_path: Path) -> None:
     flat = tmp_path / "flat.nrrd"
     sitk.WriteImage(sitk.Image([3, 4, 5, 6], sitk.sitkUInt8), str(flat))
-    with pytest.raises(ValueError, match="expected a 3D image, got 4D") as info:
+    with pytest.raises(ValueError, match="Expected 3D image, got 4D") as info:
         _ = tioxide.ScalarImage(flat).shape
     assert str(flat) in str(info.value)
     plane = tmp_path / "plane.nrrd"
@@ -326,3 +326,34 @@ def test_sitk_errors(tmp_path: Path) -> None:
     for attribute in ("shape", "data", "dataobj"):
         with pytest.raises(ValueError, match="unsupported image format"):
             getattr(tioxide.ScalarImage(text), attribute)
+
+
+def test_nifti_backend_is_a_nibabel_backend_for_isinstance(nii: Path) -> None:
+    image = tioxide.ScalarImage(nii)
+    assert isinstance(image.dataobj, ours.NibabelBackend)
+    assert isinstance(torchio.ScalarImage(nii).dataobj, theirs.NibabelBackend)
+    assert "(lazy, NIfTI)" in repr(tioxide.ScalarImage(nii))
+
+
+def test_io_names_mirror_torchio(tmp_path: Path) -> None:
+    import torchio.data.io as their_io
+
+    import tioxide.data.io as our_io
+
+    for name in (
+        "default_reader",
+        "is_nifti",
+        "is_nifti_zarr",
+        "is_remote_nifti_zarr",
+        "read_nifti_zarr",
+        "read_sitk",
+        "resolve_source",
+    ):
+        assert callable(getattr(our_io, name)) and callable(getattr(their_io, name))
+    for uri in ("s3://b/x.nii.zarr/", "https://h/x.NII.ZARR?x=1", "x.nii.zarr", "https://h/x.nii"):
+        assert our_io.is_remote_nifti_zarr(uri) == their_io.is_remote_nifti_zarr(uri)
+    path = write_sitk(tmp_path / "image.mha", np.arange(24, dtype=np.int16).reshape(4, 3, 2))
+    tensor, affine = our_io.read_sitk(path)
+    expected, expected_affine = their_io.read_sitk(path)
+    assert torch.equal(tensor, expected) and np.array_equal(affine, expected_affine)
+    assert our_io.resolve_source(str(path)) == their_io.resolve_source(str(path)) == path

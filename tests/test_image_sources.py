@@ -201,7 +201,7 @@ def test_sitk_images_equal_torchio_reading_the_file(nrrd: Path) -> None:
     vector = sitk.GetImageFromArray(np.ones((5, 4, 3, 2), np.float32), isVector=True)
     assert tioxide.ScalarImage(vector).shape == (2, 3, 4, 5)
     assert tioxide.ScalarImage(vector, affine=np.eye(4) * 2).affine.data[0, 0] == 2
-    with pytest.raises(ValueError, match="expected a 3D image, got 2D"):
+    with pytest.raises(ValueError, match="Expected 3D image, got 2D"):
         tioxide.ScalarImage(sitk.Image([3, 4], sitk.sitkUInt8))
 
 

@@ -155,7 +155,7 @@ class Image(Invertible):
         elif sources.is_zarr_store(source):
             self._zarr_store = source
         else:
-            self._path = sources.resolve_source(source, suffix)
+            self._path = sources.resolve_source(source, suffix=suffix)
 
     def _init_from_tensor(
         self,

@@ -1,4 +1,7 @@
-"""Formats: which files the Rust core reads, and the default reader that dispatches by suffix."""
+"""Formats: which files the Rust core reads, and the default reader that dispatches by suffix.
+
+The names TorchIO 2 has in ``torchio.data.io`` are here too.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from torch import Tensor
+
+from .sitk_backend import read_sitk
+from .sources import resolve_source
+from .zarr_backend import is_nifti_zarr, is_remote_nifti_zarr
+
+__all__ = [
+    "check_reader_kwargs",
+    "default_reader",
+    "is_nifti",
+    "is_nifti_zarr",
+    "is_remote_nifti_zarr",
+    "read_nifti_zarr",
+    "read_sitk",
+    "resolve_source",
+    "unsupported_format",
+]
 
 #: File name endings read by the Rust NIfTI core (compared in lower case).
 NIFTI_SUFFIXES = (".nii", ".nii.gz", ".hdr", ".img", ".hdr.gz", ".img.gz")
@@ -64,13 +83,23 @@ def default_reader(path: Path, **kwargs: Any) -> tuple[Tensor, npt.NDArray[np.fl
         ImportError: The format needs an optional dependency that is missing.
     """
     from .nifti_backend import NiftiBackend
-    from .sitk_backend import read_sitk
-    from .zarr_backend import ZarrBackend, is_nifti_zarr
 
     if is_nifti_zarr(path):
-        zarr = ZarrBackend(path, **kwargs)
-        return zarr.to_tensor(), zarr.affine.numpy()
+        return read_nifti_zarr(path, **kwargs)
     if is_nifti(path):
         backend = NiftiBackend(path, reader_kwargs=kwargs)
         return backend.to_tensor(), backend.affine.numpy()
     return read_sitk(path, **kwargs)
+
+
+def read_nifti_zarr(path: Path, **kwargs: Any) -> tuple[Tensor, npt.NDArray[np.float64]]:
+    """Read a whole NIfTI-Zarr store (needs ``pip install tioxide[zarr]``).
+
+    Args:
+        path: A ``.nii.zarr`` directory.
+        **kwargs: Passed to ``niizarr.zarr2nii``.
+    """
+    from .zarr_backend import ZarrBackend
+
+    backend = ZarrBackend(path, **kwargs)
+    return backend.to_tensor(), backend.affine.numpy()

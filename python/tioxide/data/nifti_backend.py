@@ -19,10 +19,15 @@ from .. import nifti
 from .conversion import channels_first, file_array_to_tensor, tensor_shape
 from .indexing import normalize_index
 from .io import check_reader_kwargs
+from .nibabel_backend import NibabelBackend
 
 
-class NiftiBackend:
+class NiftiBackend(NibabelBackend):
     """An image in a NIfTI-1, NIfTI-2 or ANALYZE file, read through the Rust core.
+
+    It never uses nibabel, but it is a :class:`NibabelBackend` for
+    ``isinstance``: TorchIO reads NIfTI files with that class, and code written
+    for TorchIO checks for it.
 
     Only the header is read on construction. Voxels come from
     :func:`tioxide.nifti.read`, which reads just the bytes a region needs.
@@ -41,7 +46,7 @@ class NiftiBackend:
         TypeError: An unknown reader keyword argument.
     """
 
-    __slots__ = ("_affine", "_dtype", "_file_shape", "_path", "_shape")
+    __slots__ = ("_dtype", "_file_shape", "_matrix", "_path")
 
     def __init__(
         self,
@@ -59,7 +64,7 @@ class NiftiBackend:
             raise ValueError(f"{self._path}: {e}") from None
         self._dtype = header.dtype
         source = header.affine if affine is None else affine
-        self._affine = torch.as_tensor(source, dtype=torch.float64)
+        self._matrix = torch.as_tensor(source, dtype=torch.float64)
 
     @property
     def path(self) -> Path:
@@ -74,7 +79,7 @@ class NiftiBackend:
     @property
     def affine(self) -> Tensor:
         """The 4 x 4 float64 affine: the override, else the header's best affine."""
-        return self._affine
+        return self._matrix
 
     @property
     def dtype(self) -> np.dtype[Any]:

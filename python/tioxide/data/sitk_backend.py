@@ -71,7 +71,7 @@ def sitk_can_read(path: str | os.PathLike[str]) -> bool:
 
 def _check_dimension(ndim: int, source: object) -> None:
     if ndim != 3:
-        raise ValueError(f"{source}: expected a 3D image, got {ndim}D")
+        raise ValueError(f"{source}: Expected 3D image, got {ndim}D")
 
 
 def sitk_to_tensor(image: Any, source: object) -> tuple[Tensor, npt.NDArray[np.float64]]:

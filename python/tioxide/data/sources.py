@@ -134,7 +134,9 @@ def copy_file_like(source: io.IOBase, suffix: str | None) -> Path:
     return write_temporary(bytes(data), suffix, keep=True)
 
 
-def resolve_source(source: str | os.PathLike[str] | io.IOBase | Any, suffix: str | None) -> Path:
+def resolve_source(
+    source: str | os.PathLike[str] | io.IOBase | Any, *, suffix: str | None = None
+) -> Path:
     """The local path an image made from ``source`` reads.
 
     Args:
