@@ -66,16 +66,25 @@ fn check_all_chunks(compressed: &[u8], data: &[u8], span: u64) -> SeekIndex {
     assert_eq!(index.total_out(), Some(data.len() as u64));
     for i in 0..index.chunks() {
         let (a, b) = (&index.points[i], &index.points[i + 1]);
-        let out = decode_chunk(&compressed, a, b).unwrap();
+        let (out, valid) = decode_chunk(&compressed, a, b, None).unwrap();
         let got = &out[prefix_len(a)..];
+        assert_eq!(valid, got.len());
         assert_eq!(got, &data[a.out as usize..b.out as usize], "chunk {i}");
+        // Cut short: the first `need` bytes are right whatever the blocks are.
+        for need in [1usize, 1000, 40_000, 100_000] {
+            let (out, valid) = decode_chunk(&compressed, a, b, Some(need)).unwrap();
+            assert!(valid >= need.min(got.len()));
+            let got = &out[prefix_len(a)..prefix_len(a) + need.min(got.len())];
+            let want = &data[a.out as usize..][..got.len()];
+            assert_eq!(got, want, "chunk {i}, first {need} bytes");
+        }
     }
     index
 }
 
 #[test]
 fn every_level_single_member() {
-    let data = image_like(3 << 20, 1);
+    let data = image_like(6 << 20, 1);
     for level in 0..=9 {
         let gz = gzip(&data, level);
         let index = check_all_chunks(&gz, &data, 256 << 10);
@@ -165,5 +174,5 @@ fn corrupt_and_truncated_streams() {
     let mut flipped = gz.clone();
     let (a, b) = (&index.points[3], &index.points[4]);
     flipped[(a.bit / 8 + b.bit / 8) as usize / 2] ^= 0x10;
-    assert!(decode_chunk(&flipped, a, b).is_err());
+    assert!(decode_chunk(&flipped, a, b, None).is_err());
 }

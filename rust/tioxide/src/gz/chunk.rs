@@ -220,14 +220,43 @@ impl ChunkInput {
     }
 }
 
-/// Inflate the chunk from `a` to `b` into a new buffer; the chunk's bytes
-/// start at `prefix_len(a)` in it.
-pub fn decode_chunk(src: &dyn ReadAt, a: &Checkpoint, b: &Checkpoint) -> Result<Vec<u8>> {
+/// Output past the last byte needed that makes a decode cut short by a full
+/// buffer valid up to that byte: libdeflate refuses (and leaves unwritten)
+/// at most one stored block (65535 bytes) or one match (258 bytes) that does
+/// not fit.
+pub const PARTIAL_SLACK: usize = 65535 + 258;
+
+/// Inflate the chunk from `a` to `b` into a new buffer whose bytes from
+/// `prefix_len(a)` on are the chunk's. With `need`, only the chunk's first
+/// `need` bytes are guaranteed (the rest of the buffer is not decoded), when
+/// that saves work; the second value is the number of valid chunk bytes.
+pub fn decode_chunk(
+    src: &dyn ReadAt,
+    a: &Checkpoint,
+    b: &Checkpoint,
+    need: Option<usize>,
+) -> Result<(Vec<u8>, usize)> {
     let mut d = Decompressor::new()?;
     let input = ChunkInput::prepare(src, a, b, &mut d)?;
     let len = usize::try_from(b.out - a.out)
         .map_err(|_| Error::gzip(a.bit / 8, "seek index chunk too large"))?;
-    let mut out = vec![0u8; prefix_len(a) + len];
+    let prefix = prefix_len(a);
+    // Cutting short is only sound inside one member (no trailer to reach).
+    let one_member = !b.member_start && b.member_out == a.member_out + len as u64;
+    if let Some(need) = need.filter(|&n| one_member && n + 2 * PARTIAL_SLACK < len) {
+        let mut out = vec![0u8; prefix + need + PARTIAL_SLACK];
+        match d.deflate(&input.bytes, &mut out) {
+            Decoded::Overflow => return Ok((out, need)),
+            Decoded::Bad => return Err(Error::gzip(a.bit / 8, "invalid deflate data")),
+            Decoded::Done { .. } => {
+                return Err(Error::gzip(
+                    a.bit / 8,
+                    "chunk shorter than indexed (the file changed or its seek index is wrong)",
+                ))
+            }
+        }
+    }
+    let mut out = vec![0u8; prefix + len];
     input.decode(&mut d, a, b, &mut out)?;
-    Ok(out)
+    Ok((out, len))
 }

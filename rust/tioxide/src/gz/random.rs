@@ -29,7 +29,7 @@ const BATCH: usize = 8;
 
 static SPAN: AtomicU64 = AtomicU64::new(DEFAULT_SPAN);
 static INDEXES: ByteLru<String, Arc<SeekIndex>> = ByteLru::new(DEFAULT_INDEX_BUDGET);
-static CHUNKS: ByteLru<(String, u64), Arc<Chunk>> = ByteLru::new(DEFAULT_CHUNK_BUDGET);
+static CHUNKS: ByteLru<(u64, u64), Arc<Chunk>> = ByteLru::new(DEFAULT_CHUNK_BUDGET);
 
 thread_local! {
     static WARNINGS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
@@ -78,16 +78,28 @@ pub fn clear_caches() {
 /// A chunk by its number in the index.
 type HeldChunk = (usize, Arc<Chunk>);
 
-/// An inflated chunk: its bytes start `start` bytes into `buf`.
+/// An inflated chunk (or its first `valid` bytes): they start `start`
+/// bytes into `buf`. `source` names the stream it came from.
 pub struct Chunk {
     buf: Vec<u8>,
     start: usize,
+    valid: usize,
+    source: String,
 }
 
 impl Chunk {
     fn bytes(&self) -> &[u8] {
-        &self.buf[self.start..]
+        &self.buf[self.start..self.start + self.valid]
     }
+}
+
+/// Cache key of a chunk: a hash of its source's identity and its offset
+/// (the identity itself is checked on every hit).
+fn chunk_key(id: &str, out: u64) -> (u64, u64) {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    (h.finish(), out)
 }
 
 /// A gzip stream read through its seek index.
@@ -187,7 +199,13 @@ impl<'a> IndexedGz<'a> {
         let kept = kept
             .into_iter()
             .map(|(i, buf)| {
-                let chunk = Arc::new(Chunk { buf, start: 0 });
+                let valid = buf.len();
+                let chunk = Arc::new(Chunk {
+                    buf,
+                    start: 0,
+                    valid,
+                    source: self.id.clone().unwrap_or_default(),
+                });
                 self.cache_chunk(&grown, i, &chunk);
                 (i, chunk)
             })
@@ -202,25 +220,27 @@ impl<'a> IndexedGz<'a> {
 
     fn cache_chunk(&self, index: &SeekIndex, i: usize, chunk: &Arc<Chunk>) {
         if let Some(id) = &self.id {
-            CHUNKS.insert(
-                (id.clone(), index.points[i].out),
-                chunk.clone(),
-                chunk.buf.len(),
-            );
+            let key = chunk_key(id, index.points[i].out);
+            CHUNKS.insert(key, chunk.clone(), chunk.buf.len());
         }
     }
 
-    fn cached_chunk(&self, index: &SeekIndex, i: usize) -> Option<Arc<Chunk>> {
+    /// A cached chunk `i` with at least its first `need` bytes.
+    fn cached_chunk(&self, index: &SeekIndex, i: usize, need: usize) -> Option<Arc<Chunk>> {
         let id = self.id.as_ref()?;
-        CHUNKS.get(&(id.clone(), index.points[i].out))
+        CHUNKS
+            .get(&chunk_key(id, index.points[i].out))
+            .filter(|c| c.valid >= need && c.source == *id)
     }
 
-    fn inflate_chunk(&self, index: &SeekIndex, i: usize) -> Result<Arc<Chunk>> {
+    fn inflate_chunk(&self, index: &SeekIndex, i: usize, need: usize) -> Result<Arc<Chunk>> {
         let (a, b) = (&index.points[i], &index.points[i + 1]);
-        let buf = decode_chunk(self.src, a, b)?;
+        let (buf, valid) = decode_chunk(self.src, a, b, Some(need))?;
         let chunk = Arc::new(Chunk {
             buf,
             start: prefix_len(a),
+            valid,
+            source: self.id.clone().unwrap_or_default(),
         });
         self.cache_chunk(index, i, &chunk);
         Ok(chunk)
@@ -250,12 +270,16 @@ impl<'a> IndexedGz<'a> {
             });
         }
         let mut held: BTreeMap<usize, Arc<Chunk>> = kept.into_iter().collect();
-        let mut needed: Vec<usize> = Vec::new();
+        // Each chunk touched, with how many of its first bytes are needed.
+        let mut needed: Vec<(usize, usize)> = Vec::new();
         for &(s, e) in ranges {
             if s < e {
                 for i in index.chunk_at(s)..=index.chunk_at(e - 1) {
-                    if needed.last() != Some(&i) {
-                        needed.push(i);
+                    let (c0, c1) = index.chunk_range(i);
+                    let need = (e.min(c1) - c0) as usize;
+                    match needed.last_mut() {
+                        Some(last) if last.0 == i => last.1 = last.1.max(need),
+                        _ => needed.push((i, need)),
                     }
                 }
             }
@@ -268,7 +292,7 @@ impl<'a> IndexedGz<'a> {
                 continue;
             }
             let (first, last) = (index.chunk_at(s), index.chunk_at(e - 1));
-            while needed.get(next).is_some_and(|&i| i < first) {
+            while needed.get(next).is_some_and(|&(i, _)| i < first) {
                 next += 1;
             }
             if (first..=last).any(|i| !held.contains_key(&i)) {
@@ -303,34 +327,34 @@ impl<'a> IndexedGz<'a> {
     fn load_batch(
         &self,
         index: &SeekIndex,
-        needed: &[usize],
+        needed: &[(usize, usize)],
         through: usize,
         held: &mut BTreeMap<usize, Arc<Chunk>>,
     ) -> Result<()> {
         let mut missing = Vec::new();
-        for &i in needed {
+        for &(i, need) in needed {
             if i > through && missing.len() >= BATCH {
                 break;
             }
-            if held.contains_key(&i) {
+            if held.get(&i).is_some_and(|c| c.valid >= need) {
                 continue;
             }
-            match self.cached_chunk(index, i) {
+            match self.cached_chunk(index, i, need) {
                 Some(c) => {
                     held.insert(i, c);
                 }
-                None => missing.push(i),
+                None => missing.push((i, need)),
             }
         }
         let decoded: Vec<Result<(usize, Arc<Chunk>)>> = if missing.len() > 1 {
             missing
                 .par_iter()
-                .map(|&i| Ok((i, self.inflate_chunk(index, i)?)))
+                .map(|&(i, need)| Ok((i, self.inflate_chunk(index, i, need)?)))
                 .collect()
         } else {
             missing
                 .iter()
-                .map(|&i| Ok((i, self.inflate_chunk(index, i)?)))
+                .map(|&(i, need)| Ok((i, self.inflate_chunk(index, i, need)?)))
                 .collect()
         };
         for r in decoded {
