@@ -272,9 +272,18 @@ impl<'a> IndexedGz<'a> {
         let mut held: BTreeMap<usize, Arc<Chunk>> = kept.into_iter().collect();
         // Each chunk touched, with how many of its first bytes are needed.
         let mut needed: Vec<(usize, usize)> = Vec::new();
+        let mut cursor = 0usize;
         for &(s, e) in ranges {
             if s < e {
-                for i in index.chunk_at(s)..=index.chunk_at(e - 1) {
+                while index.points[cursor + 1].out <= s {
+                    cursor += 1;
+                }
+                let last = if e <= index.points[cursor + 1].out {
+                    cursor
+                } else {
+                    index.chunk_at(e - 1)
+                };
+                for i in cursor..=last {
                     let (c0, c1) = index.chunk_range(i);
                     let need = (e.min(c1) - c0) as usize;
                     match needed.last_mut() {
@@ -286,12 +295,27 @@ impl<'a> IndexedGz<'a> {
         }
         let mut next = 0usize;
         let mut joined = Vec::new();
+        // The chunk the last range started in, with its bytes and start:
+        // consecutive rows mostly fall in the same chunk.
+        let mut current: Option<(usize, Arc<Chunk>, u64)> = None;
+        let mut cursor = 0usize;
         for (k, &(s, e)) in ranges.iter().enumerate() {
             if s >= e {
                 f(k, &[]);
                 continue;
             }
-            let (first, last) = (index.chunk_at(s), index.chunk_at(e - 1));
+            // Ranges are sorted, so the chunk index only moves forward.
+            while index.points[cursor + 1].out <= s {
+                cursor += 1;
+            }
+            let first = cursor;
+            if let Some((i, chunk, c0)) = &current {
+                if *i == first && e <= index.points[first + 1].out {
+                    f(k, &chunk.bytes()[(s - c0) as usize..(e - c0) as usize]);
+                    continue;
+                }
+            }
+            let last = index.chunk_at(e - 1);
             while needed.get(next).is_some_and(|&(i, _)| i < first) {
                 next += 1;
             }
@@ -301,17 +325,20 @@ impl<'a> IndexedGz<'a> {
             held.retain(|&i, _| i >= first);
             let chunk = |i: usize| {
                 held.get(&i)
-                    .map(|c| c.bytes())
                     .ok_or_else(|| Error::InvalidData(format!("chunk {i} was not inflated")))
             };
+            let c0 = index.points[first].out;
+            current = Some((first, chunk(first)?.clone(), c0));
             if first == last {
-                let c0 = index.points[first].out;
-                f(k, &chunk(first)?[(s - c0) as usize..(e - c0) as usize]);
+                f(
+                    k,
+                    &chunk(first)?.bytes()[(s - c0) as usize..(e - c0) as usize],
+                );
             } else {
                 joined.clear();
                 for i in first..=last {
                     let (c0, c1) = index.chunk_range(i);
-                    let bytes = chunk(i)?;
+                    let bytes = chunk(i)?.bytes();
                     joined.extend_from_slice(
                         &bytes[(s.max(c0) - c0) as usize..(e.min(c1) - c0) as usize],
                     );
