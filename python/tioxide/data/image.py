@@ -433,6 +433,27 @@ class Image(Invertible):
         self._refresh_backend()
         return self
 
+    def save(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
+        """Write the image to a file whose suffix picks the format.
+
+        ``.nii``/``.nii.gz`` go through the Rust writer (the affine is stored
+        as given, oblique or not; several channels are written as
+        ``(I, J, K, C)``), ``.nii.zarr`` through nifti-zarr, anything else
+        through SimpleITK (NRRD, MHA, ...), as TorchIO writes them.
+
+        Args:
+            path: The output file.
+            **kwargs: For NIfTI, ``compressionLevel`` and ``useCompression``;
+                for SimpleITK formats, keyword arguments of ``SimpleITK.WriteImage``.
+
+        Raises:
+            TypeError: An unknown keyword argument, or a dtype the format cannot store.
+            ImportError: The format needs a missing extra (``sitk``, ``zarr``).
+        """
+        from .writing import save
+
+        save(path, self.numpy(), self.affine.numpy(), **kwargs)
+
     def numpy(self) -> npt.NDArray[Any]:
         """The data as a numpy array (sharing memory with a CPU tensor)."""
         return self.data.cpu().numpy()
