@@ -86,6 +86,7 @@ def test_builtin_order() -> None:
         "zarr-store",
         "nifti-zarr",
         "nifti",
+        "dicom-series",
         "simpleitk",
     ]
 
@@ -357,3 +358,72 @@ def test_io_names_mirror_torchio(tmp_path: Path) -> None:
     expected, expected_affine = their_io.read_sitk(path)
     assert torch.equal(tensor, expected) and np.array_equal(affine, expected_affine)
     assert our_io.resolve_source(str(path)) == their_io.resolve_source(str(path)) == path
+
+
+# --------------------------------------------------------------------------- DICOM series
+
+
+def write_dicom_series(folder: Path, volume: np.ndarray, series: str = "1") -> Path:
+    """Write a (K, J, I) volume as one DICOM file per slice, with positions and orientation."""
+    folder.mkdir(parents=True, exist_ok=True)
+    image = sitk.GetImageFromArray(volume)
+    image.SetSpacing((0.5, 0.75, 2.0))
+    image.SetOrigin((10.0, -20.0, 30.0))
+    writer = sitk.ImageFileWriter()
+    writer.KeepOriginalImageUIDOn()
+    for k in range(image.GetDepth()):
+        plane = image[:, :, k]
+        plane.SetMetaData("0020|000e", f"1.2.826.0.1.3680043.2.1125.{series}")
+        plane.SetMetaData("0020|0037", "1\\0\\0\\0\\1\\0")
+        position = image.TransformIndexToPhysicalPoint((0, 0, k))
+        plane.SetMetaData("0020|0032", "\\".join(str(x) for x in position))
+        plane.SetMetaData("0020|0013", str(k))
+        plane.SetMetaData("0028|0030", "0.75\\0.5")
+        writer.SetFileName(str(folder / f"{series}-{k:03d}.dcm"))
+        writer.Execute(plane)
+    return folder
+
+
+def test_dicom_series_directories(tmp_path: Path) -> None:
+    volume = np.arange(4 * 5 * 6, dtype=np.int16).reshape(4, 5, 6)  # (K, J, I)
+    folder = write_dicom_series(tmp_path / "series", volume)
+    image = tioxide.ScalarImage(folder)
+    assert image.shape == (1, 6, 5, 4) and image.dtype == np.int16
+    assert isinstance(image.dataobj, ours.DicomSeriesBackend) and not image.is_loaded
+    assert "(lazy, DICOM)" in repr(image)
+    assert image.spacing == pytest.approx((0.5, 0.75, 2.0))
+    assert image.origin == pytest.approx((-10.0, 20.0, 30.0)), "LPS (10, -20, 30) in RAS"
+    assert image.orientation == ("L", "P", "S")
+    expected = torch.from_numpy(volume.T.copy())[None]
+    for index in [(slice(None), slice(1, 3), 2, slice(1, 3)), (Ellipsis, slice(None, None, -2))]:
+        c, i, j, k = ours.normalize_index(index)
+        assert torch.equal(
+            image.dataobj[index], torch.from_numpy(expected.numpy()[c, i, j, k].copy())
+        )
+    assert image[..., 2:2].shape == (1, 6, 5, 0)
+    assert torch.equal(image.data, expected)
+    # The geometry equals that of SimpleITK's own series reader.
+    whole = tioxide.ScalarImage(sitk.ReadImage(sorted(str(p) for p in folder.iterdir())))
+    assert torch.equal(whole.data, expected)
+    assert np.allclose(whole.affine.numpy(), image.affine.numpy())
+
+
+def test_dicom_series_choice_and_errors(tmp_path: Path) -> None:
+    folder = tmp_path / "two"
+    write_dicom_series(folder, np.zeros((2, 3, 4), np.int16), series="1")
+    write_dicom_series(folder, np.ones((3, 3, 4), np.int16), series="2")
+    with pytest.raises(ValueError, match="2 DICOM series; choose one"):
+        _ = tioxide.ScalarImage(folder).shape
+    uid = "1.2.826.0.1.3680043.2.1125.2"
+    chosen = tioxide.ScalarImage(folder, reader_kwargs={"seriesID": uid})
+    assert chosen.shape == (1, 4, 3, 3) and bool((chosen.data == 1).all())
+    with pytest.raises(ValueError, match="no DICOM series 'nope'"):
+        _ = tioxide.ScalarImage(folder, reader_kwargs={"seriesID": "nope"}).shape
+    with pytest.raises(TypeError, match="accepts seriesID"):
+        ours.DicomSeriesBackend(folder, reader_kwargs={"mmap": True})
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(IsADirectoryError, match="holds no DICOM series"):
+        ours.DicomSeriesBackend(empty)
+    with pytest.raises(IsADirectoryError, match="holds no DICOM series"):
+        _ = tioxide.ScalarImage(empty).data

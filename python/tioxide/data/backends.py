@@ -8,8 +8,10 @@ backends, in the order they are consulted after any registered by the user:
 2. ``remote-nifti-zarr``, ``zarr-store``, ``nifti-zarr``: :class:`ZarrBackend`.
 3. ``nifti``: :class:`NiftiBackend` (the Rust core) for ``.nii``, ``.nii.gz``,
    ``.hdr``/``.img`` (also gzipped).
-4. ``simpleitk``: :class:`SimpleITKBackend` for any other file read by the
-   default reader (NRRD, MHA/MHD, ...).
+4. ``dicom-series``: :class:`DicomSeriesBackend` for a directory holding a
+   DICOM series (read by the default reader).
+5. ``simpleitk``: :class:`SimpleITKBackend` for any other file the default
+   reader is given that SimpleITK recognises (NRRD, MHA/MHD, ...).
 
 A backend reports the ``(C, I, J, K)`` shape, the affine and the dtype of an
 image, returns any region of it as a 4D tensor, and materialises all of it.
@@ -17,12 +19,14 @@ image, returns any region of it as a 4D tensor, and materialises all of it.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from .dicom_backend import DicomSeriesBackend, dicom_series
 from .indexing import normalize_index
 from .io import default_reader, is_nifti
 from .nibabel_backend import NibabelBackend
@@ -45,6 +49,7 @@ __all__ = [
     "BackendFactory",
     "BackendMatcher",
     "BackendRequest",
+    "DicomSeriesBackend",
     "ImageDataBackend",
     "LazyReader",
     "NibabelBackend",
@@ -155,6 +160,21 @@ def _sitk_path(request: BackendRequest) -> bool:
     return sitk_can_read(request.path)
 
 
+def _dicom_dir(request: BackendRequest) -> bool:
+    if request.reader not in (None, default_reader) or request.path is None:
+        return False
+    if not request.path.is_dir() or importlib.util.find_spec("SimpleITK") is None:
+        return False
+    return bool(dicom_series(request.path))
+
+
+def _build_dicom(request: BackendRequest) -> ImageDataBackend:
+    assert request.path is not None
+    return DicomSeriesBackend(
+        request.path, affine=request.affine, reader_kwargs=dict(request.reader_kwargs)
+    )
+
+
 def _build_sitk(request: BackendRequest) -> ImageDataBackend:
     assert request.path is not None
     return SimpleITKBackend(
@@ -169,6 +189,7 @@ def _register_builtin_backends() -> None:
         ("zarr-store", _zarr_store, _build_zarr_store),
         ("nifti-zarr", _zarr_path, _build_zarr_path),
         ("nifti", _nifti_path, _build_nifti),
+        ("dicom-series", _dicom_dir, _build_dicom),
         ("simpleitk", _sitk_path, _build_sitk),
     ]
     for name, matcher, factory in builtins:

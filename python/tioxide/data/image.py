@@ -26,6 +26,7 @@ from . import sources
 from .affine import AffineMatrix
 from .backends import (
     BackendRequest,
+    DicomSeriesBackend,
     ImageDataBackend,
     LazyReader,
     NibabelBackend,
@@ -61,7 +62,8 @@ class Image(Invertible):
             regions or all voxels on demand), through the backend registry
             (:mod:`tioxide.data.backends`): a path (NIfTI-1, NIfTI-2 and
             ANALYZE through the Rust core; ``.nii.zarr``; NRRD, MHA/MHD and
-            the other formats SimpleITK reads); a URL (``https://...``, any
+            the other formats SimpleITK reads; a directory holding a DICOM
+            series); a URL (``https://...``, any
             fsspec protocol; downloaded first); a binary file-like object or
             ``fsspec`` open file (copied to a temporary file; needs
             ``suffix``); a ``nibabel`` image; a zarr store. Read at once:
@@ -640,6 +642,7 @@ _BACKEND_LABELS: dict[type, str] = {
     NiftiBackend: "NIfTI",
     NibabelBackend: "NIfTI",
     ZarrBackend: "NIfTI-Zarr",
+    DicomSeriesBackend: "DICOM",
     TensorBackend: "Tensor",
     SimpleITKBackend: "SimpleITK",
 }

@@ -68,16 +68,18 @@ def default_reader(path: Path, **kwargs: Any) -> tuple[Tensor, npt.NDArray[np.fl
     """Read a whole image: its ``(C, I, J, K)`` tensor and its 4 x 4 RAS+ affine.
 
     NIfTI and ANALYZE files go to the Rust core, ``.nii.zarr`` stores to
-    ``nifti-zarr``, anything else to SimpleITK.
+    ``nifti-zarr``, directories (DICOM series) and anything else to SimpleITK.
 
     Args:
         path: The file.
         **kwargs: For NIfTI, ``mmap`` and ``keep_file_open`` (accepted for
             compatibility with TorchIO, ignored); for NIfTI-Zarr, arguments of
-            ``niizarr.zarr2nii``; for SimpleITK, ``outputPixelType`` and ``imageIO``.
+            ``niizarr.zarr2nii``; for SimpleITK, ``outputPixelType`` and ``imageIO``;
+            for a DICOM directory, ``seriesID``.
 
     Raises:
         FileNotFoundError: The file does not exist.
+        IsADirectoryError: A directory without a DICOM series.
         ValueError: No reader reads the format, or the image is not 3D/4D.
         TypeError: An unknown keyword argument.
         ImportError: The format needs an optional dependency that is missing.
@@ -86,6 +88,11 @@ def default_reader(path: Path, **kwargs: Any) -> tuple[Tensor, npt.NDArray[np.fl
 
     if is_nifti_zarr(path):
         return read_nifti_zarr(path, **kwargs)
+    if Path(path).is_dir():
+        from .dicom_backend import DicomSeriesBackend
+
+        series = DicomSeriesBackend(path, reader_kwargs=kwargs)
+        return series.to_tensor(), series.affine.numpy()
     if is_nifti(path):
         backend = NiftiBackend(path, reader_kwargs=kwargs)
         return backend.to_tensor(), backend.affine.numpy()

@@ -45,7 +45,7 @@ def ras_affine(spacing: Any, origin: Any, direction: Any) -> npt.NDArray[np.floa
 _COMPONENT_TYPES = "UInt8 Int8 UInt16 Int16 UInt32 Int32 UInt64 Int64 Float32 Float64".split()
 
 
-def _numpy_dtype(sitk: Any, pixel_id: int, source: object) -> np.dtype[Any]:
+def pixel_dtype(sitk: Any, pixel_id: int, source: object) -> np.dtype[Any]:
     """The numpy dtype of a SimpleITK pixel type (vector types give their component's).
 
     Raises:
@@ -144,7 +144,7 @@ class SimpleITKBackend:
         pixel_id = self._kwargs.get("outputPixelType", sitk.sitkUnknown)
         if pixel_id == sitk.sitkUnknown:
             pixel_id = reader.GetPixelID()
-        self._dtype = _numpy_dtype(sitk, pixel_id, self._path)
+        self._dtype = pixel_dtype(sitk, pixel_id, self._path)
         if affine is None:
             affine = ras_affine(reader.GetSpacing(), reader.GetOrigin(), reader.GetDirection())
         self._affine = torch.as_tensor(affine, dtype=torch.float64)
@@ -183,21 +183,15 @@ class SimpleITKBackend:
         c, *spatial = normalize_index(item)
         ranges = [range(*s.indices(n)) for s, n in zip(spatial, self._shape[1:], strict=True)]
         if not all(ranges):
-            dtype = file_array_to_tensor(np.zeros(0, dtype=self._dtype), self._path).dtype
-            return torch.empty(self._shape[0], *(len(r) for r in ranges), dtype=dtype)[c]
+            return empty_region(self._shape[0], ranges, c, self._dtype, self._path)
         low = [min(r) for r in ranges]
         size = [max(r) - min(r) + 1 for r in ranges]
         reader = self._reader()
         reader.SetExtractIndex(low)
         reader.SetExtractSize(size)
         tensor, _ = sitk_to_tensor(reader.Execute(), self._path)
-        steps = [
-            slice(r.start - lo, _stop(r, lo), r.step) for r, lo in zip(ranges, low, strict=True)
-        ]
-        array = tensor.numpy()[(c, *steps)]
-        if any(stride < 0 for stride in array.strides):
-            array = np.ascontiguousarray(array)
-        return torch.from_numpy(array)
+        steps = [relative_slice(r, lo) for r, lo in zip(ranges, low, strict=True)]
+        return take(tensor, (c, *steps))
 
     def to_tensor(self) -> Tensor:
         """All voxels as a 4D ``(C, I, J, K)`` tensor."""
@@ -208,10 +202,26 @@ class SimpleITKBackend:
         return f"SimpleITKBackend({str(self._path)!r}, shape={self._shape}, dtype={self._dtype})"
 
 
-def _stop(r: range, low: int) -> int | None:
-    """The stop, relative to ``low``, of a slice that walks ``r``; None past the start."""
+def relative_slice(r: range, low: int) -> slice:
+    """The slice that walks ``r`` in an array starting at index ``low``."""
     stop = r[-1] - low + (1 if r.step > 0 else -1)
-    return None if stop < 0 else stop
+    return slice(r.start - low, None if stop < 0 else stop, r.step)
+
+
+def take(tensor: Tensor, index: tuple[slice, ...]) -> Tensor:
+    """``tensor[index]``, negative steps allowed (taken in numpy, then made contiguous)."""
+    array = tensor.numpy()[index]
+    if any(stride < 0 for stride in array.strides):
+        array = np.ascontiguousarray(array)
+    return torch.from_numpy(array)
+
+
+def empty_region(
+    channels: int, ranges: list[range], c: slice, dtype: np.dtype[Any], source: object
+) -> Tensor:
+    """The empty tensor a region selecting no voxel gives, in the dtype reads give."""
+    tensor_dtype = file_array_to_tensor(np.zeros(0, dtype=dtype), source).dtype
+    return torch.empty(channels, *(len(r) for r in ranges), dtype=tensor_dtype)[c]
 
 
 def read_sitk(path: Path, **kwargs: Any) -> tuple[Tensor, npt.NDArray[np.float64]]:
