@@ -427,3 +427,10 @@ def test_dicom_series_choice_and_errors(tmp_path: Path) -> None:
         ours.DicomSeriesBackend(empty)
     with pytest.raises(IsADirectoryError, match="holds no DICOM series"):
         _ = tioxide.ScalarImage(empty).data
+
+
+def test_directories_without_series_are_quiet(tmp_path: Path, capfd: Any) -> None:
+    with pytest.raises(IsADirectoryError):
+        _ = tioxide.ScalarImage(tmp_path).shape
+    assert capfd.readouterr().err == ""
+    assert sitk.ProcessObject.GetGlobalWarningDisplay(), "the global setting is restored"

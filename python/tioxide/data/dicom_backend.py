@@ -34,7 +34,14 @@ def dicom_series(path: str | os.PathLike[str]) -> tuple[str, ...]:
     """The series IDs SimpleITK finds in a directory (none for anything else)."""
     if not os.path.isdir(path):
         return ()
-    return tuple(import_sitk().ImageSeriesReader.GetGDCMSeriesIDs(os.fspath(path)))
+    sitk = import_sitk()
+    # GDCM warns on stderr about directories without a series; that is an answer here.
+    shown = sitk.ProcessObject.GetGlobalWarningDisplay()
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)
+    try:
+        return tuple(sitk.ImageSeriesReader.GetGDCMSeriesIDs(os.fspath(path)))
+    finally:
+        sitk.ProcessObject.SetGlobalWarningDisplay(shown)
 
 
 def _header(sitk: Any, filename: str) -> Any:
