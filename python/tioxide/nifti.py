@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import numbers
 import os
+import uuid
 from collections.abc import Iterator, Mapping
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +23,27 @@ import numpy.typing as npt
 from . import _core
 
 PathLike: TypeAlias = "str | os.PathLike[str]"
+
+
+@runtime_checkable
+class BinaryFile(Protocol):
+    """A seekable binary file object (open file, ``io.BytesIO``, fsspec file ...)."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+    def seek(self, offset: int, whence: int = ..., /) -> int: ...
+
+
+Source: TypeAlias = "PathLike | BinaryFile"
+
+
+def _is_file(source: object) -> bool:
+    return not isinstance(source, str | os.PathLike) and isinstance(source, BinaryFile)
+
+
+def _stream_name(source: BinaryFile) -> str:
+    name = getattr(source, "path", None) or getattr(source, "name", None)
+    return str(name) if isinstance(name, str | os.PathLike) else f"<{type(source).__name__}>"
+
 
 _RGB = np.dtype([("R", "u1"), ("G", "u1"), ("B", "u1")])
 _RGBA = np.dtype([("R", "u1"), ("G", "u1"), ("B", "u1"), ("A", "u1")])
@@ -187,9 +209,15 @@ def clear_cache() -> None:
     _core.clear_cache()
 
 
-def read_header(path: PathLike) -> NiftiHeader:
+def read_header(
+    path: Source, *, cache_key: str | None = None, index: bytes | None = None
+) -> NiftiHeader:
     """Read only the header of ``path`` (``.nii``, ``.nii.gz``, ``.hdr``/``.img``, ``.img.gz``)."""
-    return NiftiHeader(_core.read_header(path))
+    if _is_file(path):
+        return NiftiHeader(
+            _core.read_header_stream(path, _stream_name(path), cache_key, index)  # type: ignore[arg-type]
+        )
+    return NiftiHeader(_core.read_header(path))  # type: ignore[arg-type]
 
 
 def _is_int(item: object) -> bool:
@@ -255,27 +283,61 @@ def _to_array(raw: tuple[npt.NDArray[np.uint64], int, int, str, list[int]]) -> n
     return flat.view(_numpy_dtype(dtype)).reshape(shape, order="F")
 
 
-def read(path: PathLike, region: Any = None) -> npt.NDArray[Any]:
+def read(
+    path: Source,
+    region: Any = None,
+    *,
+    cache_key: str | None = None,
+    index: bytes | None = None,
+) -> npt.NDArray[Any]:
     """Read the voxels of ``path``, scaled as nibabel does, all or only ``region``.
 
     Args:
-        path: the image (any of its files for a pair).
+        path: the image (any of its files for a pair), or a seekable binary
+            file object holding a single-file image (``.nii`` or ``.nii.gz``
+            bytes): an open file, ``io.BytesIO``, an fsspec file over HTTP.
         region: a numpy basic index (tuple of slices, ints, Ellipsis, None) in
             the file's axis order. Only the bytes the region needs are read
-            (``.nii``: memory map; ``.nii.gz``: inflated up to its last byte).
+            (``.nii``: memory map; ``.nii.gz``: the chunks of its seek index
+            that hold the region, see :mod:`tioxide.gz`).
+        cache_key: for a file object, a string identifying its contents (for
+            example URL, size and ETag): its seek index and inflated chunks
+            are then cached across calls. Without one, nothing is cached.
+        index: for a gzipped file object, the bytes of its saved seek index
+            (a ``.tioxidx`` sidecar); ignored with a warning if it does not match.
 
     Returns:
         A Fortran-ordered array in native byte order, equal to
         ``np.asanyarray(nib.load(path).dataobj)[region]``.
     """
+    if _is_file(path):
+        return _read_stream(path, region, cache_key, index)  # type: ignore[arg-type]
     if region is None:
-        return _to_array(_core.read(path))
+        return _to_array(_core.read(path))  # type: ignore[arg-type]
     shape = read_header(path).shape
     try:
         axes, out_shape = normalize_region(region, shape)
     except (IndexError, TypeError, ValueError) as e:
-        raise type(e)(f"{os.fspath(path)}: {e}") from None
-    return _to_array(_core.read(path, axes)).reshape(out_shape, order="F")
+        raise type(e)(f"{os.fspath(path)}: {e}") from None  # type: ignore[arg-type]
+    return _to_array(_core.read(path, axes)).reshape(out_shape, order="F")  # type: ignore[arg-type]
+
+
+def _read_stream(
+    file: BinaryFile, region: Any, cache_key: str | None, index: bytes | None
+) -> npt.NDArray[Any]:
+    name = _stream_name(file)
+    # Header and voxels are two calls: a one-off key lets the second reuse
+    # the chunks the first inflated, and dies with the cache entry.
+    key = cache_key if cache_key is not None else f"stream:{uuid.uuid4()}"
+    if region is None:
+        return _to_array(_core.read_stream(file, name, None, key, index))
+    shape = NiftiHeader(_core.read_header_stream(file, name, key, index)).shape
+    try:
+        axes, out_shape = normalize_region(region, shape)
+    except (IndexError, TypeError, ValueError) as e:
+        raise type(e)(f"{name}: {e}") from None
+    raw = _core.read_stream(file, name, axes, key, index)
+    return _to_array(raw).reshape(out_shape, order="F")
 
 
 def _header_fields(header: NiftiHeader | Mapping[str, Any] | None) -> dict[str, Any]:

@@ -162,6 +162,19 @@ impl PyNiftiHeader {
     }
 }
 
+impl PyNiftiHeader {
+    /// Wrap a parsed header; `name` stands for both paths of a stream.
+    pub fn from_header(header: NiftiHeader, name: PathBuf) -> PyResult<PyNiftiHeader> {
+        let affine = header.affine().map_err(|e| to_py(e.in_file(&name)))?;
+        Ok(PyNiftiHeader {
+            affine,
+            header_path: name.clone(),
+            data_path: name,
+            header,
+        })
+    }
+}
+
 /// Read the header of a NIfTI/ANALYZE image (`.nii`, `.nii.gz`, `.hdr`/`.img`, `.img.gz`).
 #[pyfunction]
 pub fn read_header(py: Python<'_>, path: PathBuf) -> PyResult<PyNiftiHeader> {

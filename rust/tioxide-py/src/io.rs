@@ -13,7 +13,7 @@ use crate::errors::to_py;
 
 /// Raw result of a read: `(words, byte_offset, nbytes, dtype, shape)`; the
 /// Python layer views `words` as `dtype` without copying.
-type ReadResult<'py> = (
+pub type ReadResult<'py> = (
     Bound<'py, PyArray1<u64>>,
     usize,
     usize,

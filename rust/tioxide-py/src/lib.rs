@@ -4,6 +4,7 @@ mod errors;
 mod gz;
 mod header;
 mod io;
+mod stream;
 
 use pyo3::prelude::*;
 
@@ -16,6 +17,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io::write, m)?)?;
     m.add_function(wrap_pyfunction!(io::clear_cache, m)?)?;
     m.add_function(wrap_pyfunction!(gz::build_index, m)?)?;
+    m.add_function(wrap_pyfunction!(stream::read_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(stream::read_header_stream, m)?)?;
     m.add_function(wrap_pyfunction!(gz::sidecar_path, m)?)?;
     m.add_function(wrap_pyfunction!(gz::configure, m)?)?;
     m.add_function(wrap_pyfunction!(gz::cache_stats, m)?)?;

@@ -10,12 +10,12 @@ use std::sync::Arc;
 
 use crate::buffer::VoxelBuffer;
 use crate::cache::{FileKey, StatCache, MAPS};
-use crate::dtype::{swap_in_place, DataType, Endian};
+use crate::dtype::DataType;
 use crate::error::{Error, Result};
 use crate::gz::{self, GzStream, IndexedGz, Inflated};
 use crate::header::{Format, NiftiHeader};
-use crate::region::{self, flip_axis, Region, Rows};
-use crate::scale;
+use crate::region::{self, Region};
+use crate::voxels;
 
 /// Largest extension block read with a header (extensions beyond this are refused).
 const MAX_EXTENSION_BYTES: u64 = 1 << 28;
@@ -277,50 +277,17 @@ impl NiftiFile {
     /// Read voxels with `scl_slope`/`scl_inter` applied as nibabel does.
     pub fn read(&self, region: Option<&Region>) -> Result<NiftiArray> {
         let raw = self.read_raw(region)?;
-        match self
-            .header
-            .scaling()
-            .map_err(|e| e.in_file(&self.paths.header))?
-        {
-            None => Ok(raw),
-            Some((slope, inter)) => {
-                let (data, dtype) = scale::apply(&raw.data, raw.dtype, slope, inter)?;
-                Ok(NiftiArray {
-                    data,
-                    dtype,
-                    shape: raw.shape,
-                })
-            }
-        }
+        voxels::scaled(&self.header, raw).map_err(|e| e.in_file(&self.paths.header))
     }
 
     fn read_raw_inner(&self, region: Option<&Region>) -> Result<NiftiArray> {
-        let h = &self.header;
-        let shape = h.shape().to_vec();
-        let dtype = h.datatype();
-        let elem = dtype.size();
-        let full = Region::full(&shape);
-        let region = region.unwrap_or(&full);
-        region.validate(&shape)?;
-        let (positive, flips) = region.with_positive_steps();
-        let out_shape = region.shape();
-        let whole = region == &full;
-        let mut data = match (self.data_gzipped, whole) {
-            (false, true) => self.read_plain_full(&open(&self.paths.data)?)?,
-            (false, false) => self.read_plain_region(&positive)?,
-            (true, true) => self.read_gz_full(&open(&self.paths.data)?)?,
-            (true, false) => self.read_gz_region(&open(&self.paths.data)?, &positive)?,
-        };
-        if h.endian() != Endian::NATIVE {
-            swap_in_place(data.bytes_mut(), dtype.swap_unit());
-        }
-        for axis in flips {
-            flip_axis(data.bytes_mut(), &out_shape, elem, axis);
-        }
-        Ok(NiftiArray {
-            data,
-            dtype,
-            shape: out_shape,
+        voxels::assemble(&self.header, region, |positive, whole| {
+            match (self.data_gzipped, whole) {
+                (false, true) => self.read_plain_full(&open(&self.paths.data)?),
+                (false, false) => self.read_plain_region(positive),
+                (true, true) => self.read_gz_full(&open(&self.paths.data)?),
+                (true, false) => self.read_gz_region(&open(&self.paths.data)?, positive),
+            }
         })
     }
 
@@ -446,11 +413,6 @@ impl NiftiFile {
         let base = h.vox_offset();
         let needed = base + region::end_offset(region, h.shape(), elem);
         self.check_gz_can_hold(file.metadata()?.len(), needed)?;
-        let (span, row_bytes) = region::row_extent(region, elem);
-        let step = region.0[0].step as usize;
-        let ranges: Vec<(u64, u64)> = Rows::new(region, h.shape(), elem)
-            .map(|off| (base + off, base + off + span as u64))
-            .collect();
         let source = self.indexed(file)?;
         if needed > (base + h.data_bytes() as u64) / 2 && !source.known()? {
             // The first read of a file that needs most of it: libdeflate
@@ -459,17 +421,7 @@ impl NiftiFile {
             let whole = self.read_gz_full(file)?;
             return region::extract(whole.bytes(), h.shape(), elem, region);
         }
-        let mut out = VoxelBuffer::zeroed(region.num_elements() * elem)?;
-        let dst = out.bytes_mut();
-        source.read_ranges(&ranges, &mut |i, src| {
-            region::gather_row(
-                src,
-                &mut dst[i * row_bytes..(i + 1) * row_bytes],
-                step,
-                elem,
-            );
-        })?;
-        Ok(out)
+        voxels::gather(h, region, |ranges, f| source.read_ranges(ranges, f))
     }
 
     /// Inflate the whole stream front to back, checking every member's CRC32

@@ -39,6 +39,8 @@ pub mod header;
 pub mod layout;
 pub mod region;
 pub mod scale;
+pub mod stream_image;
+pub mod voxels;
 pub mod writer;
 pub mod xfloat;
 
@@ -48,4 +50,5 @@ pub use error::{Error, Result};
 pub use file::{index_gz_file, read, read_header, ImagePaths, IndexInfo, NiftiArray, NiftiFile};
 pub use header::{Extension, FieldValue, Format, NiftiHeader};
 pub use region::{AxisRange, Region};
+pub use stream_image::StreamImage;
 pub use writer::{write, WriteOptions};

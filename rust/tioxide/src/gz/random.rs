@@ -109,12 +109,45 @@ pub struct IndexedGz<'a> {
     /// for sources that cannot be identified (nothing is cached then).
     id: Option<String>,
     sidecar: Option<PathBuf>,
+    /// A saved index handed over as bytes (fetched from a remote sidecar).
+    saved: Option<Vec<u8>>,
 }
 
 impl<'a> IndexedGz<'a> {
     /// Read `src`, caching under `id`, looking for a saved index at `sidecar`.
     pub fn new(src: &'a dyn ReadAt, id: Option<String>, sidecar: Option<PathBuf>) -> IndexedGz<'a> {
-        IndexedGz { src, id, sidecar }
+        IndexedGz {
+            src,
+            id,
+            sidecar,
+            saved: None,
+        }
+    }
+
+    /// Use this saved index (a sidecar's bytes) when none is cached.
+    pub fn with_saved_index(mut self, bytes: Option<Vec<u8>>) -> IndexedGz<'a> {
+        self.saved = bytes;
+        self
+    }
+
+    /// The saved index, from the bytes handed over or the sidecar file;
+    /// one that cannot be trusted is reported as a warning and skipped.
+    fn saved_index(&self) -> Option<SeekIndex> {
+        let (what, found) = match (&self.saved, &self.sidecar) {
+            (Some(bytes), _) => (
+                "given".to_string(),
+                sidecar::parse(bytes, self.src).map(Some),
+            ),
+            (None, Some(path)) => (path.display().to_string(), sidecar::load(path, self.src)),
+            (None, None) => return None,
+        };
+        match found {
+            Ok(index) => index,
+            Err(why) => {
+                warn(format!("ignoring seek index {what}: {why}"));
+                None
+            }
+        }
     }
 
     /// The index as far as it is known (from the cache, the sidecar, or just
@@ -123,16 +156,10 @@ impl<'a> IndexedGz<'a> {
         if let Some(found) = self.id.as_ref().and_then(|id| INDEXES.get(id)) {
             return Ok(found);
         }
-        if let Some(path) = &self.sidecar {
-            match sidecar::load(path, self.src) {
-                Ok(Some(index)) => {
-                    let index = Arc::new(index);
-                    self.remember(&index);
-                    return Ok(index);
-                }
-                Ok(None) => {}
-                Err(why) => warn(format!("ignoring seek index {}: {why}", path.display())),
-            }
+        if let Some(index) = self.saved_index() {
+            let index = Arc::new(index);
+            self.remember(&index);
+            return Ok(index);
         }
         Ok(Arc::new(SeekIndex::new(
             span(),
@@ -158,18 +185,9 @@ impl<'a> IndexedGz<'a> {
         let index = match cached {
             Some(index) => index,
             None => {
-                let path = self.sidecar.as_ref()?;
-                match sidecar::load(path, self.src) {
-                    Ok(found) => {
-                        let index = Arc::new(found?);
-                        self.remember(&index);
-                        index
-                    }
-                    Err(why) => {
-                        warn(format!("ignoring seek index {}: {why}", path.display()));
-                        return None;
-                    }
-                }
+                let index = Arc::new(self.saved_index()?);
+                self.remember(&index);
+                index
             }
         };
         index.complete.then_some(index)

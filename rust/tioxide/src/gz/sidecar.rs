@@ -129,11 +129,15 @@ impl Reader<'_> {
 /// sidecar, `Err(reason)` when there is one that cannot be trusted (damaged,
 /// another version, or made for other contents).
 pub fn load(path: &Path, src: &dyn ReadAt) -> std::result::Result<Option<SeekIndex>, String> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.to_string()),
-    };
+    match std::fs::read(path) {
+        Ok(bytes) => parse(&bytes, src).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A saved index (the bytes of a sidecar) for `src`, or why it cannot be trusted.
+pub fn parse(bytes: &[u8], src: &dyn ReadAt) -> std::result::Result<SeekIndex, String> {
     if bytes.len() < MAGIC.len() + 4 + 4 || &bytes[..8] != MAGIC {
         return Err("not a tioxide seek index".into());
     }
@@ -191,9 +195,9 @@ pub fn load(path: &Path, src: &dyn ReadAt) -> std::result::Result<Option<SeekInd
     if r.pos != body.len() || points[0].out != 0 || !points[0].member_start {
         return Err("its layout is invalid".into());
     }
-    Ok(Some(SeekIndex {
+    Ok(SeekIndex {
         span,
         points,
         complete,
-    }))
+    })
 }
