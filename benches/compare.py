@@ -51,6 +51,9 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import seek_index  # noqa: E402  (benches/ is not a package)
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DATA = HERE / "data"
@@ -1554,6 +1557,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="markdown output (default: benches/RESULTS.md)",
     )
     p.add_argument("--skip-rss", action="store_true", help="do not measure peak RSS")
+    p.add_argument(
+        "--skip-seek",
+        action="store_true",
+        help="do not run the seek-index section (benches/seek_index.py; not run with --quick)",
+    )
     p.add_argument("--rss-child", metavar="JSON", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -1585,9 +1593,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("== peak RSS", file=sys.stderr, flush=True)
         bench_rss(run, vols, pattern)
         check_extension_unchanged(identity)
+    seek: list[str] = []
+    if not (args.skip_seek or args.quick):
+        print("== seek index", file=sys.stderr, flush=True)
+        seek = seek_index.run()
+        check_extension_unchanged(identity)
     text = report(
         run, vols, build, tioxide_desc, time.perf_counter() - started, (load_start, loadavg())
     )
+    if seek:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(seek) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)

@@ -26,6 +26,9 @@ pub const DEFAULT_INDEX_BUDGET: usize = 256 << 20;
 pub const DEFAULT_CHUNK_BUDGET: usize = 256 << 20;
 /// Chunks inflated together (in parallel) by a range read.
 const BATCH: usize = 8;
+/// Longest stretch a full read inflates as one task (bounds the compressed
+/// bytes each core holds at once).
+const MAX_STRETCH: u64 = 16 << 20;
 
 static SPAN: AtomicU64 = AtomicU64::new(DEFAULT_SPAN);
 static INDEXES: ByteLru<String, Arc<SeekIndex>> = ByteLru::new(DEFAULT_INDEX_BUDGET);
@@ -417,15 +420,28 @@ impl<'a> IndexedGz<'a> {
         if !index.complete || index.total_out() != Some(dest.len() as u64) {
             return Ok(false);
         }
-        // Each chunk is inflated in place behind the splice block's output,
-        // which overwrites the end of the chunk before it: even chunks go
-        // first, then odd ones, saving and restoring the bytes they overwrite.
+        // Fewer, longer stretches than the index has chunks: a few per core
+        // balance the load, and each stretch costs a splice block.
+        let total = dest.len() as u64;
+        let threads = rayon::current_num_threads() as u64;
+        let target = (total / (threads * 4)).clamp(index.span, MAX_STRETCH);
+        let mut points = vec![&index.points[0]];
+        for p in &index.points[1..] {
+            let last = points[points.len() - 1];
+            if p.out - last.out >= target || p.out == total {
+                points.push(p);
+            }
+        }
+        let stretches = points.len() - 1;
+        // Each stretch is inflated in place behind the splice block's output,
+        // which overwrites the end of the stretch before it: even stretches
+        // go first, then odd ones, saving and restoring the bytes they overwrite.
         for phase in [0, 1] {
-            let ids: Vec<usize> = (phase..index.chunks()).step_by(2).collect();
+            let ids: Vec<usize> = (phase..stretches).step_by(2).collect();
             let mut saved = Vec::new();
             if phase == 1 {
                 for &i in &ids {
-                    let (c0, p) = (index.points[i].out as usize, prefix_len(&index.points[i]));
+                    let (c0, p) = (points[i].out as usize, prefix_len(points[i]));
                     saved.push(dest[c0.saturating_sub(p)..c0].to_vec());
                 }
             }
@@ -433,30 +449,28 @@ impl<'a> IndexedGz<'a> {
             let mut rest: &mut [u8] = dest;
             let mut base = 0usize;
             for &i in &ids {
-                let (c0, c1) = index.chunk_range(i);
-                let lo = (c0 as usize)
-                    .checked_sub(prefix_len(&index.points[i]))
+                let (c0, c1) = (points[i].out as usize, points[i + 1].out as usize);
+                let lo = c0
+                    .checked_sub(prefix_len(points[i]))
                     .filter(|&lo| lo >= base)
-                    .ok_or_else(|| {
-                        Error::gzip(index.points[i].bit / 8, "seek index chunks too close")
-                    })?;
+                    .ok_or_else(|| Error::gzip(points[i].bit / 8, "seek index chunks too close"))?;
                 let tail = std::mem::take(&mut rest);
                 let (_, tail) = tail.split_at_mut(lo - base);
-                let (mine, tail) = tail.split_at_mut(c1 as usize - lo);
+                let (mine, tail) = tail.split_at_mut(c1 - lo);
                 slices.push((i, mine));
                 rest = tail;
-                base = c1 as usize;
+                base = c1;
             }
             slices
                 .into_par_iter()
                 .try_for_each_init(Decompressor::new, |d, (i, out)| {
                     let d = d.as_mut().map_err(|e| Error::InvalidData(e.to_string()))?;
-                    let (a, b) = (&index.points[i], &index.points[i + 1]);
+                    let (a, b) = (points[i], points[i + 1]);
                     ChunkInput::prepare(self.src, a, b, d)?.decode(d, a, b, out)
                 })?;
             if phase == 1 {
                 for (&i, bytes) in ids.iter().zip(saved) {
-                    let c0 = index.points[i].out as usize;
+                    let c0 = points[i].out as usize;
                     dest[c0 - bytes.len()..c0].copy_from_slice(&bytes);
                 }
             }
