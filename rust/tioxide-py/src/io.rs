@@ -7,7 +7,7 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
-use tioxide::{AxisRange, DataType, FieldValue, NiftiFile, Region, WriteOptions};
+use tioxide::{AxisRange, DataType, FieldValue, NiftiArray, NiftiFile, Region, WriteOptions};
 
 use crate::errors::to_py;
 
@@ -29,24 +29,33 @@ pub fn read<'py>(
     path: PathBuf,
     region: Option<Vec<(usize, isize, usize)>>,
 ) -> PyResult<ReadResult<'py>> {
-    let region = region.map(|r| {
+    let region = region_of(region);
+    let array = py.detach(|| NiftiFile::open(&path).and_then(|f| f.read(region.as_ref())));
+    crate::gz::flush_warnings(py)?;
+    Ok(to_result(py, array.map_err(to_py)?))
+}
+
+/// A region from `(start, step, count)` per axis.
+pub fn region_of(region: Option<Vec<(usize, isize, usize)>>) -> Option<Region> {
+    region.map(|r| {
         Region(
             r.into_iter()
                 .map(|(start, step, count)| AxisRange { start, step, count })
                 .collect(),
         )
-    });
-    let array = py.detach(|| NiftiFile::open(&path).and_then(|f| f.read(region.as_ref())));
-    crate::gz::flush_warnings(py)?;
-    let array = array.map_err(to_py)?;
+    })
+}
+
+/// Hand the voxels to Python without copying them.
+pub fn to_result(py: Python<'_>, array: NiftiArray) -> ReadResult<'_> {
     let (words, offset, len) = array.data.into_parts();
-    Ok((
+    (
         words.into_pyarray(py),
         offset,
         len,
         array.dtype.numpy_str(),
         array.shape,
-    ))
+    )
 }
 
 /// Python header-field values accepted by the writer.

@@ -5,14 +5,13 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use tioxide::gz::ReadAt;
-use tioxide::{AxisRange, Error, Region, StreamImage};
+use tioxide::{Error, StreamImage};
 
 use crate::errors::to_py;
 use crate::header::PyNiftiHeader;
-use crate::io::ReadResult;
+use crate::io::{region_of, to_result, ReadResult};
 
 /// A Python file object as a byte source for the core.
 struct PyReadAt {
@@ -72,16 +71,6 @@ impl ReadAt for PyReadAt {
     }
 }
 
-fn region_of(region: Option<Vec<(usize, isize, usize)>>) -> Option<Region> {
-    region.map(|r| {
-        Region(
-            r.into_iter()
-                .map(|(start, step, count)| AxisRange { start, step, count })
-                .collect(),
-        )
-    })
-}
-
 /// Read the header of the single-file image in a binary file object.
 /// `name` labels errors; `key` identifies the contents for the caches.
 #[pyfunction]
@@ -117,13 +106,5 @@ pub fn read_stream<'py>(
     let array =
         py.detach(|| StreamImage::open(&src, key, index).and_then(|img| img.read(region.as_ref())));
     crate::gz::flush_warnings(py)?;
-    let array = array.map_err(|e| to_py(e.in_file(&name)))?;
-    let (words, offset, len) = array.data.into_parts();
-    Ok((
-        words.into_pyarray(py),
-        offset,
-        len,
-        array.dtype.numpy_str(),
-        array.shape,
-    ))
+    Ok(to_result(py, array.map_err(|e| to_py(e.in_file(&name)))?))
 }
