@@ -176,3 +176,34 @@ fn corrupt_and_truncated_streams() {
     flipped[(a.bit / 8 + b.bit / 8) as usize / 2] ^= 0x10;
     assert!(decode_chunk(&flipped, a, b, None).is_err());
 }
+
+#[test]
+fn sidecar_round_trip_and_lies() {
+    use tioxide::gz::{load_sidecar, save_sidecar};
+    let data = image_like(2 << 20, 6);
+    let gz = gzip(&data, 6);
+    let index = check_all_chunks(&gz, &data, 128 << 10);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.tioxidx");
+    save_sidecar(&path, &index, &gz).unwrap();
+    assert_eq!(load_sidecar(&path, &gz).unwrap(), Some(index.clone()));
+    assert_eq!(load_sidecar(&dir.path().join("none"), &gz).unwrap(), None);
+    // Other contents of the same size: stale.
+    let mut other = gz.clone();
+    let n = other.len();
+    other[n - 1] ^= 1;
+    assert!(load_sidecar(&path, &other)
+        .unwrap_err()
+        .contains("other contents"));
+    // A checkpoint claiming far more output than its bytes can hold, with
+    // a valid checksum: refused before anyone allocates for it.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let first_point = 8 + 4 + 8 + 4 + 4 + 8 + 1 + 8;
+    let second_out = first_point + 8 + 8 + 8 + 4 + 1 + 1 + 4 + 4; // first has no window
+    bytes[second_out..second_out + 8].copy_from_slice(&(1u64 << 50).to_le_bytes());
+    let body = bytes.len() - 4;
+    let crc = crc32fast::hash(&bytes[..body]);
+    bytes[body..].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(load_sidecar(&path, &gz).unwrap_err().contains("invalid"));
+}

@@ -177,7 +177,12 @@ pub fn parse(bytes: &[u8], src: &dyn ReadAt) -> std::result::Result<SeekIndex, S
             && packed_len <= window_len
             && pad < 8
             && bit <= size.saturating_mul(8)
-            && points.last().is_none_or(|p| out >= p.out && bit > p.bit);
+            && points.last().is_none_or(|p| {
+                // Deflate expands at most 1032:1: a longer chunk would make a
+                // reader allocate what the stream can never fill.
+                let most = ((bit - p.bit.min(bit)) / 8 + 1).saturating_mul(1032);
+                out >= p.out && bit > p.bit && out - p.out <= most
+            });
         if !sane {
             return Err("a checkpoint is invalid".into());
         }
