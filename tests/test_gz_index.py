@@ -252,3 +252,33 @@ def test_dataloader_workers_read_the_same_patches(tmp_path: Path, method: str) -
     )
     for got, want in zip(loader, serial, strict=True):
         np.testing.assert_array_equal(np.asarray(got), want)
+
+
+def _read_in_child(path: str, queue: Any) -> None:
+    full = nifti.read(path)
+    patch = nifti.read(path, (slice(None), slice(None), slice(10, 200)))
+    queue.put((float(full.sum()), float(patch.sum())))
+
+
+def test_parallel_reads_work_in_a_forked_child(tmp_path: Path) -> None:
+    """Threads the parent used for parallel inflate do not exist in a forked
+    child; the child's parallel reads must start their own, not hang."""
+    data = _volume((64, 64, 256), "float32", seed=12)
+    path = tmp_path / "f.nii.gz"
+    nib.save(nib.Nifti1Image(data, np.eye(4)), path)
+    gz.build_index(path)
+    np.testing.assert_array_equal(nifti.read(path), data)
+    gz.clear_cache()
+    gz.build_index(path)
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_read_in_child, args=(str(path), queue))
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("a parallel read in the forked child hung")
+    assert child.exitcode == 0
+    full_sum, patch_sum = queue.get(timeout=5)
+    assert full_sum == pytest.approx(float(data.sum()))
+    assert patch_sum == pytest.approx(float(data[:, :, 10:200].sum()))

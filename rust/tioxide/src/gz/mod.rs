@@ -11,6 +11,7 @@ mod inflate;
 mod libdeflate;
 mod lru;
 mod member;
+mod parallel;
 mod random;
 mod sidecar;
 mod source;
@@ -23,6 +24,7 @@ pub use index::{Checkpoint, SeekIndex, DEFAULT_SPAN, MIN_SPAN, WINDOW};
 pub use inflate::{inflate_members, Inflated};
 pub use libdeflate::Decompressor;
 pub use lru::LruStats;
+pub use parallel::{set_threads, threads};
 pub use random::{
     cache_stats, clear_caches, set_cache_budgets, set_span, span, take_warnings, IndexedGz,
     DEFAULT_CHUNK_BUDGET, DEFAULT_INDEX_BUDGET,

@@ -9,13 +9,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use super::build::{extend, first_data_offset};
 use super::chunk::{decode_chunk, prefix_len, ChunkInput};
 use super::index::{SeekIndex, DEFAULT_SPAN};
 use super::libdeflate::Decompressor;
 use super::lru::{ByteLru, LruStats};
+use super::parallel;
 use super::sidecar;
 use super::source::ReadAt;
 use crate::error::{Error, Result};
@@ -394,21 +393,20 @@ impl<'a> IndexedGz<'a> {
                 None => missing.push((i, need)),
             }
         }
-        let decoded: Vec<Result<(usize, Arc<Chunk>)>> = if missing.len() > 1 {
-            missing
-                .par_iter()
-                .map(|&(i, need)| Ok((i, self.inflate_chunk(index, i, need)?)))
-                .collect()
-        } else {
-            missing
-                .iter()
-                .map(|&(i, need)| Ok((i, self.inflate_chunk(index, i, need)?)))
-                .collect()
-        };
-        for r in decoded {
-            let (i, c) = r?;
-            held.insert(i, c);
-        }
+        let decoded = std::sync::Mutex::new(Vec::with_capacity(missing.len()));
+        parallel::for_each(
+            missing,
+            || Ok(()),
+            |_, (i, need)| {
+                let chunk = self.inflate_chunk(index, i, need)?;
+                decoded
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((i, chunk));
+                Ok(())
+            },
+        )?;
+        held.extend(decoded.into_inner().unwrap_or_else(|p| p.into_inner()));
         Ok(())
     }
 
@@ -423,7 +421,7 @@ impl<'a> IndexedGz<'a> {
         // Fewer, longer stretches than the index has chunks: a few per core
         // balance the load, and each stretch costs a splice block.
         let total = dest.len() as u64;
-        let threads = rayon::current_num_threads() as u64;
+        let threads = parallel::threads() as u64;
         let target = (total / (threads * 4)).clamp(index.span, MAX_STRETCH);
         let mut points = vec![&index.points[0]];
         for p in &index.points[1..] {
@@ -461,13 +459,10 @@ impl<'a> IndexedGz<'a> {
                 rest = tail;
                 base = c1;
             }
-            slices
-                .into_par_iter()
-                .try_for_each_init(Decompressor::new, |d, (i, out)| {
-                    let d = d.as_mut().map_err(|e| Error::InvalidData(e.to_string()))?;
-                    let (a, b) = (points[i], points[i + 1]);
-                    ChunkInput::prepare(self.src, a, b, d)?.decode(d, a, b, out)
-                })?;
+            parallel::for_each(slices, Decompressor::new, |d, (i, out)| {
+                let (a, b) = (points[i], points[i + 1]);
+                ChunkInput::prepare(self.src, a, b, d)?.decode(d, a, b, out)
+            })?;
             if phase == 1 {
                 for (&i, bytes) in ids.iter().zip(saved) {
                     let c0 = points[i].out as usize;
