@@ -216,6 +216,26 @@ def test_cli_index_writes_sidecars(tmp_path: Path) -> None:
 def test_configure_rejects_negative_values() -> None:
     with pytest.raises(ValueError, match="span"):
         gz.configure(span=-1)
+    with pytest.raises(ValueError, match="threads"):
+        gz.configure(threads=-2)
+
+
+def test_single_thread_reads_equal_parallel_ones(tmp_path: Path) -> None:
+    data = _volume((64, 64, 128), "int16", seed=13)
+    path = tmp_path / "t.nii.gz"
+    nib.save(nib.Nifti1Image(data, np.eye(4)), path)
+    gz.build_index(path)
+    region = (slice(None), slice(3, 60), slice(2, 120, 3))
+    try:
+        gz.configure(threads=1)
+        assert gz.cache_stats()["threads"]["count"] == 1
+        gz.clear_cache()
+        gz.build_index(path)
+        np.testing.assert_array_equal(nifti.read(path), data)
+        np.testing.assert_array_equal(nifti.read(path, region), data[region])
+    finally:
+        gz.configure(threads=0)
+    assert gz.cache_stats()["threads"]["count"] >= 1
 
 
 class _Patches:

@@ -1,9 +1,31 @@
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
+
+__all__ = [
+    "NiftiError",
+    "TruncatedFileError",
+    "CorruptGzipError",
+    "UnsupportedDatatypeError",
+    "InvalidHeaderError",
+    "NiftiHeader",
+    "read_header",
+    "read",
+    "write",
+    "clear_cache",
+    "build_index",
+    "read_stream",
+    "read_header_stream",
+    "sidecar_path",
+    "configure",
+    "cache_stats",
+    "clear_gz_cache",
+    "__version__",
+    "__build_profile__",
+]
 
 __version__: str
 
@@ -13,6 +35,7 @@ class CorruptGzipError(NiftiError): ...
 class UnsupportedDatatypeError(NiftiError): ...
 class InvalidHeaderError(NiftiError): ...
 
+@final
 class NiftiHeader:
     @property
     def shape(self) -> list[int]: ...
@@ -79,6 +102,7 @@ def configure(
     span: int | None = None,
     index_cache_bytes: int | None = None,
     chunk_cache_bytes: int | None = None,
+    threads: int | None = None,
 ) -> None: ...
 def cache_stats() -> dict[str, dict[str, int]]: ...
 def clear_gz_cache() -> None: ...

@@ -87,6 +87,7 @@ def configure(
     span: int | None = None,
     index_cache_bytes: int | None = None,
     chunk_cache_bytes: int | None = None,
+    threads: int | None = None,
 ) -> None:
     """Tune the seek index; arguments left as ``None`` keep their value.
 
@@ -98,19 +99,24 @@ def configure(
         index_cache_bytes: Memory budget of the index cache (default 256 MiB).
         chunk_cache_bytes: Memory budget of the inflated-chunk cache (default
             256 MiB; 0 disables it).
+        threads: Threads that inflate chunks in parallel (0, the default: one
+            per available core; 1: no extra threads, e.g. in DataLoader workers
+            that already fill the cores).
     """
     for name, value in (
         ("span", span),
         ("index_cache_bytes", index_cache_bytes),
         ("chunk_cache_bytes", chunk_cache_bytes),
+        ("threads", threads),
     ):
         if value is not None and value < 0:
             raise ValueError(f"{name} must be non-negative, got {value}")
-    _core.configure(span, index_cache_bytes, chunk_cache_bytes)
+    _core.configure(span, index_cache_bytes, chunk_cache_bytes, threads)
 
 
 def cache_stats() -> dict[str, dict[str, int]]:
-    """Entries, bytes, budget, hits and misses of the index and chunk caches."""
+    """Entries, bytes, budget, hits and misses of the index and chunk caches,
+    the span of new indexes and the number of inflate threads."""
     return _core.cache_stats()
 
 

@@ -51,21 +51,26 @@ pub fn sidecar_path(path: PathBuf) -> PathBuf {
     gz::sidecar_path(&path)
 }
 
-/// Set the span of new indexes and the cache budgets (None keeps a value).
+/// Set the span of new indexes, the cache budgets and the inflate threads
+/// (None keeps a value).
 #[pyfunction]
-#[pyo3(signature = (span=None, index_cache_bytes=None, chunk_cache_bytes=None))]
+#[pyo3(signature = (span=None, index_cache_bytes=None, chunk_cache_bytes=None, threads=None))]
 pub fn configure(
     span: Option<u64>,
     index_cache_bytes: Option<usize>,
     chunk_cache_bytes: Option<usize>,
+    threads: Option<usize>,
 ) {
     if let Some(s) = span {
         gz::set_span(s);
     }
+    if let Some(n) = threads {
+        gz::set_threads(n);
+    }
     gz::set_cache_budgets(index_cache_bytes, chunk_cache_bytes);
 }
 
-/// Counters of the index and chunk caches, and the current span.
+/// Counters of the index and chunk caches, the current span and thread count.
 #[pyfunction]
 pub fn cache_stats() -> HashMap<&'static str, HashMap<&'static str, u64>> {
     let (indexes, chunks) = gz::cache_stats();
@@ -82,6 +87,7 @@ pub fn cache_stats() -> HashMap<&'static str, HashMap<&'static str, u64>> {
         ("indexes", table(indexes)),
         ("chunks", table(chunks)),
         ("span", HashMap::from([("bytes", gz::span())])),
+        ("threads", HashMap::from([("count", gz::threads() as u64)])),
     ])
 }
 
