@@ -4,8 +4,9 @@ The NIfTI/ANALYZE reading and writing happens in a Rust core; the low-level,
 nibabel-like interface to it is :mod:`tioxide.nifti`. The TorchIO-compatible
 classes (``ScalarImage``, ``LabelMap``, ``Image``, ``AffineMatrix``, ``Subject``,
 ``Points``, ``BoundingBoxes`` ...) live in
-:mod:`tioxide.data` and are available here too; they are imported on first use,
-so ``import tioxide`` does not import torch.
+:mod:`tioxide.data`, the transforms (``Compose``, ``Lambda`` ...) in
+:mod:`tioxide.transforms`. Both are available here too and are imported on
+first use, so ``import tioxide`` does not import torch.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .exceptions import (
 )
 
 if TYPE_CHECKING:
-    from . import data
+    from . import data, transforms
     from .data import (
         AffineMatrix,
         BoundingBoxes,
@@ -36,6 +37,18 @@ if TYPE_CHECKING:
         ScalarImage,
         Study,
         Subject,
+    )
+    from .transforms import (
+        AppliedTransform,
+        Choice,
+        Compose,
+        IntensityTransform,
+        Lambda,
+        OneOf,
+        SomeOf,
+        SpatialTransform,
+        To,
+        Transform,
     )
 
 # Names imported from tioxide.data on first access (PEP 562).
@@ -54,31 +67,64 @@ _FROM_DATA = frozenset(
     }
 )
 
+# Names imported from tioxide.transforms on first access (they import torch too).
+_FROM_TRANSFORMS = frozenset(
+    {
+        "AppliedTransform",
+        "Choice",
+        "Compose",
+        "IntensityTransform",
+        "Lambda",
+        "OneOf",
+        "SomeOf",
+        "SpatialTransform",
+        "To",
+        "Transform",
+    }
+)
+
 __all__ = [
     "AffineMatrix",
+    "AppliedTransform",
     "BoundingBoxFormat",
     "BoundingBoxes",
+    "Choice",
+    "Compose",
     "CorruptGzipError",
     "Image",
+    "IntensityTransform",
     "InvalidHeaderError",
     "LabelMap",
+    "Lambda",
     "NiftiError",
+    "OneOf",
     "Points",
     "Representation",
     "ScalarImage",
+    "SomeOf",
+    "SpatialTransform",
     "Study",
     "Subject",
+    "To",
+    "Transform",
     "TruncatedFileError",
     "UnsupportedDatatypeError",
     "__version__",
     "data",
     "nifti",
+    "transforms",
 ]
 
 
 def __getattr__(name: str) -> Any:
     if name == "data":
         return importlib.import_module(".data", __name__)
+    if name == "transforms":
+        return importlib.import_module(".transforms", __name__)
+    if name in _FROM_TRANSFORMS:
+        value = getattr(importlib.import_module(".transforms", __name__), name)
+        globals()[name] = value
+        return value
     if name in _FROM_DATA:
         value = getattr(importlib.import_module(".data", __name__), name)
         globals()[name] = value

@@ -1,0 +1,282 @@
+"""The transform base classes: ``Transform``, ``SpatialTransform``, ``IntensityTransform``.
+
+A transform is a ``torch.nn.Module``. Calling it on a :class:`Subject`,
+:class:`Image`, tensor, numpy array, dict, ``SimpleITK.Image`` or
+``nibabel`` image returns an object of the same type:
+
+1. the input is deep-copied (unless ``copy=False``) and wrapped into a subject
+   (:mod:`.wrapping`);
+2. with probability ``p`` the transform samples its parameters
+   (:meth:`Transform.make_params`) and applies them
+   (:meth:`Transform.apply_transform`);
+3. an :class:`AppliedTransform` record is appended to the subject's (or the
+   image's) ``applied_transforms``, from which the history can be inverted.
+
+Random numbers come from torch's global generator, drawn in the same order as
+TorchIO 2.0.0a2 draws them, so ``torch.manual_seed`` reproduces TorchIO's
+results. Subclasses written for TorchIO 2 receive a ``SubjectsBatch``; here
+``make_params`` and ``apply_transform`` receive the :class:`Subject` itself
+(images are 4D), as there are no batches in tioxide yet.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+import inspect
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..data.image import Image, ScalarImage
+from ..data.subject import Subject
+from .history import AppliedTransform, register
+from .wrapping import wrap
+
+
+def _names(value: Sequence[str] | str | None, what: str) -> list[str] | None:
+    """``include``/``exclude`` as a list; a lone string is one name (TorchIO would
+    test substrings of it)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{what} must be a sequence of image names, got {value!r}")
+    return list(value)
+
+
+class Transform(nn.Module):
+    """Base class of all transforms.
+
+    Args:
+        p: Probability of applying the transform, in ``[0, 1]``.
+        copy: Deep-copy the input first. If ``False`` the input subject is
+            changed in place (its images are replaced).
+        per_instance: Accepted for TorchIO compatibility; it only matters for
+            batches, which tioxide does not have.
+        include: Names of the only images to transform.
+        exclude: Names of images not to transform.
+
+    Raises:
+        ValueError: ``p`` outside ``[0, 1]``.
+        TypeError: ``include``/``exclude`` that are not sequences of names.
+    """
+
+    def __init__(
+        self,
+        *,
+        p: float = 1.0,
+        copy: bool = True,
+        per_instance: bool = True,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__()
+        if not isinstance(p, int | float) or not 0 <= p <= 1:
+            raise ValueError(f"Probability must be in [0, 1], got {p}")
+        self.p = p
+        self.copy = copy
+        self.per_instance = per_instance
+        self.include = _names(include, "include")
+        self.exclude = _names(exclude, "exclude")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        register(cls)
+
+    # -- applying ---------------------------------------------------------------
+
+    def forward(self, data: Any) -> Any:
+        """Apply the transform; the result has the type of ``data``.
+
+        Raises:
+            TypeError: ``data`` is of a type transforms do not accept.
+        """
+        batched = not isinstance(data, Subject | Image)
+        if self.copy:
+            data = _copy.deepcopy(data)
+        subject, unwrap = wrap(data)
+        subject = self._apply_to_subject(subject, batched=batched)
+        return unwrap(subject)
+
+    def _apply_to_subject(self, subject: Subject, *, batched: bool) -> Subject:
+        """Apply (with probability ``p``) to a subject, in place, and record it.
+
+        Args:
+            subject: The subject to change.
+            batched: Whether TorchIO would see a batch here (the input was not
+                a subject or image, or this runs inside a composition); a few
+                transforms draw random numbers differently then, as TorchIO's do.
+        """
+        # rand < p applies: p=0 never does, p=1 always does (TorchIO's rule).
+        if torch.rand(1).item() >= self.p:
+            return subject
+        params = self.make_params(subject)
+        subject = self.apply_transform(subject, params)
+        subject.applied_transforms.append(self._record(params))
+        return subject
+
+    def _record(self, params: dict[str, Any], name: str | None = None) -> AppliedTransform:
+        return AppliedTransform(
+            name=name or type(self).__name__,
+            params=params,
+            include=None if self.include is None else list(self.include),
+            exclude=None if self.exclude is None else list(self.exclude),
+        )
+
+    def make_params(self, subject: Subject) -> dict[str, Any]:
+        """Sample the parameters of one application (none by default)."""
+        return {}
+
+    def apply_transform(self, subject: Subject, params: dict[str, Any]) -> Subject:
+        """Apply the transform with ``params`` to ``subject`` (in place) and return it."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement apply_transform")
+
+    # -- inversion ----------------------------------------------------------------
+
+    @property
+    def invertible(self) -> bool:
+        """Whether :meth:`inverse` can undo this transform."""
+        return False
+
+    def inverse(self, params: dict[str, Any]) -> Transform:
+        """A transform undoing an application that used ``params``.
+
+        Raises:
+            NotImplementedError: The transform is not invertible.
+        """
+        raise NotImplementedError(f"{type(self).__name__} is not invertible")
+
+    # -- helpers for subclasses -------------------------------------------------------
+
+    def _get_images(self, subject: Subject) -> dict[str, Image]:
+        """The subject's images this transform applies to (``include``/``exclude``)."""
+        images = subject.images
+        if self.include is not None:
+            images = {k: v for k, v in images.items() if k in self.include}
+        if self.exclude is not None:
+            images = {k: v for k, v in images.items() if k not in self.exclude}
+        return images
+
+    def _warn_if_noop(self, *, is_noop: bool, hint: str) -> None:
+        """Warn that the arguments make the transform an identity (as TorchIO does)."""
+        if is_noop:
+            warnings.warn(
+                f"{type(self).__name__} is a no-op with the given parameters and will not"
+                f" change the data. Pass arguments to apply an effect (e.g. {hint}), or a"
+                " range like (a, b) for random augmentation.",
+                stacklevel=3,
+            )
+
+    # -- composition and display ------------------------------------------------------
+
+    def __add__(self, other: object) -> Transform:
+        """``t1 + t2`` is ``Compose([t1, t2])`` (compositions are flattened)."""
+        if not isinstance(other, Transform):
+            return NotImplemented
+        from .compose import Compose
+
+        left = self.transforms if isinstance(self, Compose) else [self]
+        right = other.transforms if isinstance(other, Compose) else [other]
+        return Compose([*left, *right])
+
+    def __or__(self, other: object) -> Transform:
+        """``t1 | t2`` is ``OneOf([t1, t2])`` (flattened)."""
+        if not isinstance(other, Transform):
+            return NotImplemented
+        from .compose import OneOf
+
+        left = self.transforms if isinstance(self, OneOf) else [self]
+        right = other.transforms if isinstance(other, OneOf) else [other]
+        return OneOf([*left, *right])
+
+    def __repr__(self) -> str:
+        """The class name and the arguments that differ from their defaults."""
+        parts = [f"{name}={value!r}" for name, value in self._non_default_arguments()]
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def _non_default_arguments(self) -> list[tuple[str, Any]]:
+        from .parameter_range import _ParameterRange
+
+        result = []
+        for name, default in _init_parameters(type(self)).items():
+            value = getattr(self, name, default)
+            compared = value._original if isinstance(value, _ParameterRange) else value
+            if _equal(compared, default):
+                continue
+            result.append((name, value))
+        return result
+
+    def to_hydra(self) -> dict[str, Any]:
+        """A Hydra config (``_target_`` plus non-default arguments) that rebuilds this."""
+        from .parameter_range import _ParameterRange
+
+        config: dict[str, Any] = {"_target_": f"tioxide.{type(self).__qualname__}"}
+        for name, value in self._non_default_arguments():
+            if isinstance(value, _ParameterRange):
+                value = value._original
+            config[name] = _plain(value)
+        return config
+
+
+def _equal(value: Any, default: Any) -> bool:
+    if default is inspect.Parameter.empty:
+        return False
+    try:
+        return bool(value == default)
+    except (RuntimeError, ValueError, TypeError):  # tensors and arrays compare elementwise
+        return False
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Tensor | np.ndarray):
+        return value.tolist()
+    return value
+
+
+def _init_parameters(cls: type) -> dict[str, Any]:
+    """``{name: default}`` of the named ``__init__`` parameters along the MRO (leaf first)."""
+    params: dict[str, Any] = {}
+    for klass in cls.__mro__:
+        if klass is nn.Module or klass is object:
+            break
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        for name, parameter in inspect.signature(init).parameters.items():
+            if name == "self" or parameter.kind in (
+                inspect.Parameter.VAR_POSITIONAL,
+                inspect.Parameter.VAR_KEYWORD,
+            ):
+                continue
+            params.setdefault(name, parameter.default)
+    return params
+
+
+def replace_image(subject: Subject, name: str, image: Image) -> None:
+    """Put ``image`` in ``subject`` under ``name`` (transforms make new images)."""
+    subject._images[name] = image
+
+
+class SpatialTransform(Transform):
+    """Base of transforms that change the geometry: they apply to every image."""
+
+
+class IntensityTransform(Transform):
+    """Base of transforms that change intensities: they apply to :class:`ScalarImage`\\ s only."""
+
+    def _get_images(self, subject: Subject) -> dict[str, Image]:
+        scalars: dict[str, Image] = {
+            k: v for k, v in subject.images.items() if isinstance(v, ScalarImage)
+        }
+        if self.include is not None:
+            scalars = {k: v for k, v in scalars.items() if k in self.include}
+        if self.exclude is not None:
+            scalars = {k: v for k, v in scalars.items() if k not in self.exclude}
+        return scalars

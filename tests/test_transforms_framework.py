@@ -1,0 +1,292 @@
+"""The transform framework: inputs and outputs, copies, probability, scope, compositions,
+parameter ranges, records, errors, and the names exported as in TorchIO."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import torchio
+
+import tioxide as tio
+from tioxide.transforms.parameter_range import _ParameterRange, to_nonneg_range
+from transforms_helpers import subject_pair
+
+
+class AddOne(tio.IntensityTransform):
+    """A transform defined the way users define theirs."""
+
+    def apply_transform(self, subject: tio.Subject, params: dict[str, Any]) -> tio.Subject:
+        for name, image in self._get_images(subject).items():
+            subject._images[name] = image.new_like(data=image.data + 1)
+        return subject
+
+
+class Shift(tio.SpatialTransform):
+    def __init__(self, amount: float = 1.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.amount = amount
+
+    def make_params(self, subject: tio.Subject) -> dict[str, Any]:
+        return {"amount": self.amount}
+
+    def apply_transform(self, subject: tio.Subject, params: dict[str, Any]) -> tio.Subject:
+        for name, image in self._get_images(subject).items():
+            subject._images[name] = image.new_like(data=image.data + params["amount"])
+        return subject
+
+    @property
+    def invertible(self) -> bool:
+        return True
+
+    def inverse(self, params: dict[str, Any]) -> Shift:
+        return Shift(-params["amount"], copy=False)
+
+
+def make_subject() -> tio.Subject:
+    return tio.Subject(
+        t1=tio.ScalarImage(torch.arange(24, dtype=torch.float32).reshape(1, 2, 3, 4)),
+        seg=tio.LabelMap(torch.ones(1, 2, 3, 4, dtype=torch.int64)),
+        age=40,
+    )
+
+
+def test_names_exported_like_torchio() -> None:
+    names = [
+        "Transform", "SpatialTransform", "IntensityTransform", "AppliedTransform", "Compose",
+        "OneOf", "SomeOf", "Lambda", "Choice", "To",
+    ]  # fmt: skip
+    for name in names:
+        ours = getattr(tio, name)
+        assert ours.__name__ == getattr(torchio, name).__name__
+        assert name in tio.__all__
+    assert tio.transforms.Compose is tio.Compose
+
+
+def test_import_tioxide_does_not_import_torch() -> None:
+    code = "import sys, tioxide; tioxide.__all__; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_intensity_transforms_change_scalar_images_only() -> None:
+    subject = make_subject()
+    result = AddOne()(subject)
+    assert torch.equal(result.t1.data, subject.t1.data + 1)
+    assert torch.equal(result.seg.data, subject.seg.data)
+    assert result.age == 40
+
+
+def test_spatial_transforms_change_all_images_within_scope() -> None:
+    subject = make_subject()
+    assert torch.equal(Shift()(subject).seg.data, subject.seg.data + 1)
+    only_seg = Shift(include=["seg"])(subject)
+    assert torch.equal(only_seg.t1.data, subject.t1.data)
+    assert torch.equal(only_seg.seg.data, subject.seg.data + 1)
+    not_seg = Shift(exclude="seg")(subject)  # a lone name, not a sequence of letters
+    assert torch.equal(not_seg.seg.data, subject.seg.data)
+    assert torch.equal(not_seg.t1.data, subject.t1.data + 1)
+    assert not_seg.applied_transforms[0].exclude == ["seg"]
+
+
+def test_input_is_copied_unless_asked() -> None:
+    subject = make_subject()
+    before = subject.t1.data.clone()
+    result = Shift()(subject)
+    assert result is not subject and subject.applied_transforms == []
+    assert torch.equal(subject.t1.data, before)
+    in_place = Shift(copy=False)(subject)
+    assert in_place is subject
+    assert torch.equal(subject.t1.data, before + 1)
+    assert len(subject.applied_transforms) == 1
+
+
+def test_output_type_matches_input() -> None:
+    data = torch.rand(1, 3, 4, 5)
+    assert isinstance(Shift()(data), torch.Tensor)
+    assert isinstance(Shift()(data.numpy()), np.ndarray)
+    assert Shift()(data.numpy()[0]).shape == (1, 3, 4, 5)  # 3D arrays get a channel, as in TorchIO
+    image = tio.ScalarImage(data)
+    out = Shift()(image)
+    assert isinstance(out, tio.ScalarImage) and out is not image
+    assert [r.name for r in out.applied_transforms] == ["Shift"]
+    label = Shift()(tio.LabelMap(data))
+    assert isinstance(label, tio.LabelMap)
+    result = Shift()({"a": data, "b": "text"})
+    assert isinstance(result, dict) and torch.equal(result["a"], data + 1) and result["b"] == "text"
+    with pytest.raises(TypeError, match="Expected Subject, Image, Tensor"):
+        Shift()("not an image")
+
+
+def test_probability() -> None:
+    subject = make_subject()
+    assert Shift(p=0)(subject).applied_transforms == []
+    torch.manual_seed(0)
+    applied = sum(len(Shift(p=0.3)(subject).applied_transforms) for _ in range(2000))
+    assert 500 < applied < 700
+    for p in (-0.1, 1.5):
+        with pytest.raises(ValueError, match=r"Probability must be in \[0, 1\]"):
+            Shift(p=p)
+
+
+def test_records() -> None:
+    subject = make_subject()
+    result = Shift(2.5, include=["t1"])(subject)
+    (record,) = result.applied_transforms
+    assert record == tio.AppliedTransform(name="Shift", params={"amount": 2.5}, include=["t1"])
+    assert record.exclude is None
+    # The record's scope is a copy: changing the transform later does not change history.
+    transform = Shift(include=["t1"])
+    out = transform(subject)
+    transform.include.append("seg")
+    assert out.applied_transforms[0].include == ["t1"]
+
+
+def test_history_accumulates_across_calls() -> None:
+    # TorchIO 2.0.0a2 keeps only the last record when transforms are called one by one.
+    subject = make_subject()
+    result = AddOne()(Shift()(subject))
+    assert [r.name for r in result.applied_transforms] == ["Shift", "AddOne"]
+    image = AddOne()(Shift()(subject.t1))
+    assert [r.name for r in image.applied_transforms] == ["Shift", "AddOne"]
+
+
+def test_compose() -> None:
+    subject = make_subject()
+    composed = tio.Compose([Shift(), AddOne()])
+    result = composed(subject)
+    assert torch.equal(result.t1.data, subject.t1.data + 2)
+    assert [r.name for r in result.applied_transforms] == ["Shift", "AddOne"]
+    assert subject.applied_transforms == []
+    named = tio.Compose({"shift": Shift(), "add": AddOne()})
+    assert len(named) == 2 and isinstance(named[0], Shift)
+    assert (Shift() + AddOne()).transforms[1].__class__ is AddOne
+    assert len((composed + composed).transforms) == 4
+    assert len((Shift() | AddOne() | Shift()).transforms) == 3
+    with pytest.raises(TypeError, match="Compose expects Transform instances"):
+        tio.Compose([lambda x: x])
+    children_copy = [t.copy for t in composed.transforms]
+    composed(subject)
+    assert [t.copy for t in composed.transforms] == children_copy
+
+
+def test_one_of_weights() -> None:
+    subject = make_subject()
+    choice = tio.OneOf({Shift(1.0): 0.8, Shift(100.0): 0.2})
+    torch.manual_seed(0)
+    amounts = [choice(subject).applied_transforms[0].params["amount"] for _ in range(1000)]
+    assert 150 < amounts.count(100.0) < 250
+    with pytest.raises(ValueError, match="at least one transform"):
+        tio.OneOf([])
+    with pytest.raises(ValueError, match="non-negative"):
+        tio.OneOf({Shift(): -1.0})
+
+
+def test_some_of_counts() -> None:
+    subject = make_subject()
+    some = tio.SomeOf([Shift(1.0), Shift(2.0), Shift(3.0)], num_transforms=(1, 2))
+    torch.manual_seed(0)
+    counts = {len(some(subject).applied_transforms) for _ in range(100)}
+    assert counts == {1, 2}
+    fixed = tio.SomeOf([Shift(1.0), Shift(2.0)], num_transforms=5)
+    names = [r.params["amount"] for r in fixed(subject).applied_transforms]
+    assert sorted(names) == [1.0, 2.0]  # without replacement: each at most once
+    with pytest.raises(ValueError, match="num_transforms"):
+        tio.SomeOf([Shift()], num_transforms=(3, 1))
+
+
+def test_lambda() -> None:
+    subject = make_subject()
+    doubled = tio.Lambda(lambda x: x * 2)(subject)
+    assert torch.equal(doubled.seg.data, subject.seg.data * 2)
+    assert doubled.seg.data.dtype == torch.int64
+    labels_only = tio.Lambda(lambda x: x * 0, types_to_apply="label")(subject)
+    assert torch.equal(labels_only.t1.data, subject.t1.data)
+    assert labels_only.seg.data.sum() == 0
+    with pytest.raises(TypeError, match="function must be callable"):
+        tio.Lambda(3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="types_to_apply"):
+        tio.Lambda(lambda x: x, types_to_apply="intensity")
+
+
+def test_user_transform_overriding_forward_runs_in_compose() -> None:
+    class Marker(tio.Transform):
+        def forward(self, data: Any) -> Any:
+            data = copy.deepcopy(data) if self.copy else data
+            data.metadata["marked"] = True
+            return data
+
+    result = tio.Compose([Shift(), Marker()])(make_subject())
+    assert result.marked is True
+
+
+@pytest.mark.parametrize(
+    "value",
+    [0.5, 3, (1.0, 2.0), (1.0, 2.0, 3.0), (0, 1, 2, 3, 4, 5), (0, (1.0, 2.0), 3), (7.0,), (2, 2)],
+)
+def test_parameter_ranges_draw_like_torchio(value: Any) -> None:
+    from torchio.transforms.parameter_range import _ParameterRange as Theirs
+
+    for n in (None, 5):
+        torch.manual_seed(3)
+        ours = _ParameterRange(value).sample(n)
+        ours_1d = _ParameterRange(value).sample_1d(n)
+        torch.manual_seed(3)
+        theirs = Theirs(value).sample(n)
+        theirs_1d = Theirs(value).sample_1d(n)
+        np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
+        np.testing.assert_array_equal(np.asarray(ours_1d), np.asarray(theirs_1d))
+    assert _ParameterRange(value).is_deterministic == Theirs(value).is_deterministic
+    assert repr(_ParameterRange(value)) == repr(Theirs(value))
+
+
+def test_choice_like_torchio() -> None:
+    ours = tio.Choice([-10, 0, 10], probabilities=[0.2, 0.3, 0.5])
+    theirs = torchio.Choice([-10, 0, 10], probabilities=[0.2, 0.3, 0.5])
+    assert repr(ours) == repr(theirs)
+    assert repr(tio.Choice([1, 2.5])) == repr(torchio.Choice([1, 2.5]))
+    torch.manual_seed(0)
+    a = [ours.sample() for _ in range(50)] + ours.sample_batched(20).tolist()
+    mixed = _ParameterRange((0, ours, (1.0, 2.0))).sample()
+    torch.manual_seed(0)
+    b = [theirs.sample() for _ in range(50)] + theirs.sample_batched(20).tolist()
+    from torchio.transforms.parameter_range import _ParameterRange as Theirs
+
+    assert mixed == Theirs((0, theirs, (1.0, 2.0))).sample()
+    assert a == b
+    with pytest.raises(ValueError, match="at least one value"):
+        tio.Choice([])
+    with pytest.raises(ValueError, match="Expected 2 probabilities"):
+        tio.Choice([1, 2], probabilities=[1.0])
+
+
+def test_distribution_ranges() -> None:
+    normal = torch.distributions.Normal(0.0, 1.0)
+    torch.manual_seed(1)
+    values = _ParameterRange(normal).sample(1000)
+    assert values.shape == (1000, 3)
+    assert abs(float(values.mean())) < 0.1
+
+
+def test_parameter_range_errors() -> None:
+    with pytest.raises(TypeError, match="Expected float, tuple, Distribution, or Choice"):
+        _ParameterRange([1, 2])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="1, 2, 3, or 6 elements"):
+        _ParameterRange((1, 2, 3, 4))
+    with pytest.raises(ValueError, match="exactly 3 elements"):
+        _ParameterRange(((1, 2), 3))
+    with pytest.raises(TypeError, match="Per-axis spec"):
+        _ParameterRange((1, "a", 2))
+    with pytest.raises(ValueError, match="non-negative"):
+        to_nonneg_range((-1.0, 1.0))
+
+
+def test_to() -> None:
+    subject, _ = subject_pair(0)
+    result = tio.To(torch.float64)(subject)
+    assert all(image.data.dtype == torch.float64 for image in result.images.values())
+    assert result.applied_transforms[0].params == {"to_args": (torch.float64,), "to_kwargs": {}}
