@@ -86,6 +86,7 @@ def write(
     gzip: bool | None = None,
     level: int = 6,
     fields: dict[str, Any] | None = None,
+    index: bool = False,
 ) -> None: ...
 
 __build_profile__: str

@@ -71,7 +71,7 @@ pub enum PyField {
 
 /// Write a single-file NIfTI-1 image from native-endian, Fortran-ordered bytes.
 #[pyfunction]
-#[pyo3(signature = (path, data, shape, dtype, affine, gzip=None, level=6, fields=None))]
+#[pyo3(signature = (path, data, shape, dtype, affine, gzip=None, level=6, fields=None, index=false))]
 #[allow(clippy::too_many_arguments)]
 pub fn write(
     py: Python<'_>,
@@ -83,6 +83,7 @@ pub fn write(
     gzip: Option<bool>,
     level: u32,
     fields: Option<HashMap<String, PyField>>,
+    index: bool,
 ) -> PyResult<()> {
     let dtype = DataType::from_numpy_str(dtype)
         .ok_or_else(|| PyValueError::new_err(format!("cannot write dtype {dtype:?} to NIfTI")))?;
@@ -104,6 +105,7 @@ pub fn write(
         gzip,
         level,
         fields,
+        index,
     };
     let bytes = data.as_slice()?;
     py.detach(|| tioxide::write(&path, bytes, &shape, dtype, &affine, &options))

@@ -28,6 +28,11 @@
 
 #![warn(missing_docs)]
 
+// The crate README's examples are compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub mod affine;
 pub mod buffer;
 pub mod cache;

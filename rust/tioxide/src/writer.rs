@@ -8,15 +8,13 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use flate2::write::GzEncoder;
-use flate2::Compression;
-
 use crate::affine::{affine_to_qform, Affine};
 use crate::dtype::{DataType, Endian};
 use crate::error::{Error, Result};
+use crate::gz;
 use crate::header::{serialize, FieldValue, Format};
 
-/// Options for [`write`].
+/// Options for [`write()`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct WriteOptions {
     /// gzip the output (default: when the name ends in `.gz`).
@@ -27,6 +25,9 @@ pub struct WriteOptions {
     /// from shape, dtype and affine. Structural fields (`sizeof_hdr`, `dim`,
     /// `datatype`, `bitpix`, `vox_offset`, `magic`) cannot be overridden.
     pub fields: Vec<(String, FieldValue)>,
+    /// For gzip output, also save its seek index next to it (`FILE.tioxidx`);
+    /// it comes for free from the parallel compressor.
+    pub index: bool,
 }
 
 impl Default for WriteOptions {
@@ -35,6 +36,7 @@ impl Default for WriteOptions {
             gzip: None,
             level: 6,
             fields: Vec::new(),
+            index: false,
         }
     }
 }
@@ -153,11 +155,17 @@ pub fn write(
         let tmp = temp_path(path);
         let result = (|| -> Result<()> {
             let file = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
+            let mut index = None;
             let file = if gzip {
-                let mut enc = GzEncoder::new(file, Compression::new(options.level.min(9)));
-                enc.write_all(&header)?;
-                enc.write_all(data)?;
-                enc.finish()?
+                let mut file = file;
+                let span = crate::gz::span();
+                index = Some(gz::gzip_parallel(
+                    &[&header, data],
+                    options.level,
+                    span,
+                    &mut file,
+                )?);
+                file
             } else {
                 let mut file = file;
                 file.write_all(&header)?;
@@ -167,6 +175,9 @@ pub fn write(
             let file = file.into_inner().map_err(|e| e.into_error())?;
             file.sync_all()?;
             std::fs::rename(&tmp, path)?;
+            if let (Some(index), true) = (index, options.index) {
+                gz::save_sidecar(&gz::sidecar_path(path), &index, &File::open(path)?)?;
+            }
             Ok(())
         })();
         if result.is_err() {

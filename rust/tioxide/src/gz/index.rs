@@ -27,7 +27,7 @@ pub struct Checkpoint {
     pub crc: u32,
     /// The point is the start of a member's deflate data (no history needed).
     pub member_start: bool,
-    /// Pad literals the splice block needs (see [`super::chunk`]).
+    /// Pad literals the splice block needs (see [`decode_chunk`](super::decode_chunk)).
     pub pad: u8,
     window: Arc<[u8]>,
     window_len: u32,
