@@ -62,3 +62,27 @@ def test_index_written_with_the_file(tmp_path: Path) -> None:
     # It is the whole index: nothing to build.
     assert gz.cache_stats()["indexes"]["entries"] == 1
     assert gz.build_index(path).complete
+
+
+def test_nifti2_when_a_dimension_needs_it(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    data = rng.integers(-500, 500, size=(40000, 3, 2)).astype(np.int16)
+    affine = np.array([[0, -2.0, 0, 5], [1.5, 0, 0, -3], [0, 0, 4.0, 7], [0, 0, 0, 1]])
+    for name in ("big.nii", "big.nii.gz"):
+        path = tmp_path / name
+        nifti.write(path, data, affine)
+        img = nib.load(path)
+        assert isinstance(img, nib.Nifti2Image)
+        np.testing.assert_array_equal(np.asanyarray(img.dataobj), data)
+        np.testing.assert_allclose(img.affine, affine)
+        assert nifti.read_header(path).format == "nifti2"
+        np.testing.assert_array_equal(nifti.read(path), data)
+    small = tmp_path / "small.nii"
+    nifti.write(small, data[:10], affine, format="nifti2")
+    assert isinstance(nib.load(small), nib.Nifti2Image)
+    nifti.write(small, data[:10], affine, format="nifti1")
+    assert type(nib.load(small)) is nib.Nifti1Image
+    with pytest.raises(ValueError, match="32767"):
+        nifti.write(tmp_path / "x.nii", data, format="nifti1")
+    with pytest.raises(ValueError, match="format"):
+        nifti.write(tmp_path / "x.nii", data, format="nifti3")

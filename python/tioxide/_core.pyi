@@ -87,6 +87,7 @@ def write(
     level: int = 6,
     fields: dict[str, Any] | None = None,
     index: bool = False,
+    nifti2: bool | None = None,
 ) -> None: ...
 
 __build_profile__: str

@@ -367,16 +367,21 @@ def write(
     gzip: bool | None = None,
     level: int = 6,
     index: bool = False,
+    format: str | None = None,
 ) -> None:
-    """Write ``array`` as a single-file NIfTI-1 image (``.nii`` or ``.nii.gz``).
+    """Write ``array`` as a single-file NIfTI image (``.nii`` or ``.nii.gz``).
 
     The file appears only when complete (written under a temporary name, then
     renamed). ``header`` may be a :class:`NiftiHeader` (its descriptive fields
     are kept; geometry comes from ``affine``) or a mapping of field names to values.
     gzip output is compressed on all cores as one standard gzip member at
     ``level`` (0 to 9); with ``index``, its seek index is saved next to it
-    (``FILE.tioxidx``, see :mod:`tioxide.gz`) at no extra cost.
+    (``FILE.tioxidx``, see :mod:`tioxide.gz`) at no extra cost. ``format``
+    is ``"nifti1"`` or ``"nifti2"``; by default NIfTI-1 unless a dimension
+    exceeds its limit (32767).
     """
+    if format not in (None, "nifti1", "nifti2"):
+        raise ValueError(f"format must be 'nifti1' or 'nifti2', got {format!r}")
     name = os.fspath(path).lower()
     if not name.endswith((".nii", ".nii.gz")):
         raise ValueError(f"{os.fspath(path)}: can only write single-file NIfTI (.nii or .nii.gz)")
@@ -407,6 +412,7 @@ def write(
             level,
             _header_fields(header),
             index,
+            None if format is None else format == "nifti2",
         )
     except ValueError as e:
         if "cannot write dtype" in str(e):

@@ -7,7 +7,9 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
-use tioxide::{AxisRange, DataType, FieldValue, NiftiArray, NiftiFile, Region, WriteOptions};
+use tioxide::{
+    AxisRange, DataType, FieldValue, Format, NiftiArray, NiftiFile, Region, WriteOptions,
+};
 
 use crate::errors::to_py;
 
@@ -71,7 +73,7 @@ pub enum PyField {
 
 /// Write a single-file NIfTI-1 image from native-endian, Fortran-ordered bytes.
 #[pyfunction]
-#[pyo3(signature = (path, data, shape, dtype, affine, gzip=None, level=6, fields=None, index=false))]
+#[pyo3(signature = (path, data, shape, dtype, affine, gzip=None, level=6, fields=None, index=false, nifti2=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn write(
     py: Python<'_>,
@@ -84,6 +86,7 @@ pub fn write(
     level: u32,
     fields: Option<HashMap<String, PyField>>,
     index: bool,
+    nifti2: Option<bool>,
 ) -> PyResult<()> {
     let dtype = DataType::from_numpy_str(dtype)
         .ok_or_else(|| PyValueError::new_err(format!("cannot write dtype {dtype:?} to NIfTI")))?;
@@ -106,6 +109,7 @@ pub fn write(
         level,
         fields,
         index,
+        format: nifti2.map(|two| if two { Format::Nifti2 } else { Format::Nifti1 }),
     };
     let bytes = data.as_slice()?;
     py.detach(|| tioxide::write(&path, bytes, &shape, dtype, &affine, &options))

@@ -28,6 +28,8 @@ pub struct WriteOptions {
     /// For gzip output, also save its seek index next to it (`FILE.tioxidx`);
     /// it comes for free from the parallel compressor.
     pub index: bool,
+    /// NIfTI-1 or NIfTI-2 (default: NIfTI-1 unless a dimension needs NIfTI-2).
+    pub format: Option<Format>,
 }
 
 impl Default for WriteOptions {
@@ -37,21 +39,35 @@ impl Default for WriteOptions {
             level: 6,
             fields: Vec::new(),
             index: false,
+            format: None,
         }
     }
 }
 
-const PROTECTED: [&str; 6] = [
+const PROTECTED: [&str; 7] = [
     "sizeof_hdr",
     "dim",
     "datatype",
     "bitpix",
     "vox_offset",
     "magic",
+    "eol_check",
 ];
 
-/// Build the 352 bytes (header + empty extension flag) for an image.
+/// The format an image of `shape` needs: NIfTI-1 unless a dimension is
+/// beyond its 16-bit fields.
+pub fn format_for(shape: &[usize]) -> Format {
+    if shape.iter().all(|&d| d <= i16::MAX as usize) {
+        Format::Nifti1
+    } else {
+        Format::Nifti2
+    }
+}
+
+/// Build the header bytes (header + empty extension flag: 352 bytes for
+/// NIfTI-1, 544 for NIfTI-2) for an image.
 pub fn build_header(
+    format: Format,
     shape: &[usize],
     dtype: DataType,
     affine: &Affine,
@@ -62,11 +78,21 @@ pub fn build_header(
             "NIfTI images have 1 to 7 dimensions, got shape {shape:?}"
         )));
     }
-    if let Some(&d) = shape.iter().find(|&&d| d == 0 || d > i16::MAX as usize) {
+    let (label, most) = match format {
+        Format::Nifti1 => ("NIfTI-1", i16::MAX as usize),
+        Format::Nifti2 => ("NIfTI-2", i64::MAX as usize),
+        Format::Analyze => {
+            return Err(Error::InvalidData(
+                "the writer writes NIfTI-1 or NIfTI-2, not ANALYZE".into(),
+            ))
+        }
+    };
+    if let Some(&d) = shape.iter().find(|&&d| d == 0 || d > most) {
         return Err(Error::InvalidData(format!(
-            "every NIfTI-1 dimension must be between 1 and 32767, got {d} in shape {shape:?}"
+            "every {label} dimension must be between 1 and {most}, got {d} in shape {shape:?}"
         )));
     }
+    let header_size = format.header_size() as i64;
     let (quat, qfac, zooms, offsets) = affine_to_qform(affine);
     let mut dim = vec![shape.len() as i64];
     dim.extend(shape.iter().map(|&d| d as i64));
@@ -75,12 +101,12 @@ pub fn build_header(
     pixdim.resize(8, 1.0);
     let row = |i: usize| FieldValue::Floats(affine[i].to_vec());
     let mut values: Vec<(&str, FieldValue)> = vec![
-        ("sizeof_hdr", FieldValue::Int(348)),
+        ("sizeof_hdr", FieldValue::Int(header_size)),
         ("dim", FieldValue::Ints(dim)),
         ("datatype", FieldValue::Int(i64::from(dtype.code()))),
         ("bitpix", FieldValue::Int(8 * dtype.size() as i64)),
         ("pixdim", FieldValue::Floats(pixdim)),
-        ("vox_offset", FieldValue::Float(352.0)),
+        ("vox_offset", FieldValue::Int(header_size + 4)),
         ("scl_slope", FieldValue::Float(1.0)),
         ("scl_inter", FieldValue::Float(0.0)),
         ("xyzt_units", FieldValue::Int(2 | 8)),
@@ -95,22 +121,30 @@ pub fn build_header(
         ("srow_x", row(0)),
         ("srow_y", row(1)),
         ("srow_z", row(2)),
-        ("magic", FieldValue::Bytes(b"n+1".to_vec())),
+        (
+            "magic",
+            FieldValue::Bytes(if format == Format::Nifti1 {
+                b"n+1".to_vec()
+            } else {
+                b"n+2".to_vec()
+            }),
+        ),
+        ("eol_check", FieldValue::Bytes(vec![0x0d, 0x0a, 0x1a, 0x0a])),
     ];
     for (name, value) in extra {
         if PROTECTED.contains(&name.as_str()) {
             continue;
         }
-        if !Format::Nifti1.layout().iter().any(|d| d.name == name) {
+        if !format.layout().iter().any(|d| d.name == name) {
             return Err(Error::header(
                 "fields",
-                format!("NIfTI-1 has no field named {name:?}"),
+                format!("{label} has no field named {name:?}"),
             ));
         }
         values.retain(|(n, _)| n != name);
         values.push((name.as_str(), value.clone()));
     }
-    let mut bytes = serialize(Format::Nifti1, Endian::NATIVE, &values);
+    let mut bytes = serialize(format, Endian::NATIVE, &values);
     bytes.extend_from_slice(&[0u8; 4]);
     Ok(bytes)
 }
@@ -148,7 +182,8 @@ pub fn write(
                 dtype
             )));
         }
-        let header = build_header(shape, dtype, affine, &options.fields)?;
+        let format = options.format.unwrap_or_else(|| format_for(shape));
+        let header = build_header(format, shape, dtype, affine, &options.fields)?;
         let gzip = options
             .gzip
             .unwrap_or_else(|| path.to_string_lossy().to_ascii_lowercase().ends_with(".gz"));
