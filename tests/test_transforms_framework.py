@@ -59,7 +59,7 @@ def make_subject() -> tio.Subject:
 def test_names_exported_like_torchio() -> None:
     names = [
         "Transform", "SpatialTransform", "IntensityTransform", "AppliedTransform", "Compose",
-        "OneOf", "SomeOf", "Lambda", "Choice", "To",
+        "OneOf", "SomeOf", "Lambda", "Choice", "To", "apply_inverse_transform",
     ]  # fmt: skip
     for name in names:
         ours = getattr(tio, name)

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         SpatialTransform,
         To,
         Transform,
+        apply_inverse_transform,
     )
 
 # Names imported from tioxide.data on first access (PEP 562).
@@ -80,6 +81,7 @@ _FROM_TRANSFORMS = frozenset(
         "SpatialTransform",
         "To",
         "Transform",
+        "apply_inverse_transform",
     }
 )
 
@@ -110,6 +112,7 @@ __all__ = [
     "TruncatedFileError",
     "UnsupportedDatatypeError",
     "__version__",
+    "apply_inverse_transform",
     "data",
     "nifti",
     "transforms",

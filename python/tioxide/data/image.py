@@ -529,7 +529,9 @@ class Image(Invertible):
     # -- copies -------------------------------------------------------------------
 
     def __copy__(self: _Self) -> _Self:
-        return self.new_like(data=self.data.clone())
+        new = self.new_like(data=self.data.clone())
+        new.applied_transforms = list(self.applied_transforms)
+        return new
 
     def __deepcopy__(self: _Self, memo: dict[int, Any]) -> _Self:
         affine = copy.deepcopy(self._affine)
@@ -562,6 +564,7 @@ class Image(Invertible):
             new = type(self)(**common)
             if self._backend is not None:
                 new._backend = copy.copy(self._backend)
+        new.applied_transforms = copy.deepcopy(self.applied_transforms, memo)
         memo[id(self)] = new
         return new
 

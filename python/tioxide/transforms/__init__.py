@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .compose import Compose, OneOf, SomeOf
 from .history import AppliedTransform
+from .inverse import apply_inverse_transform, get_inverse_transform
 from .lambda_transform import Lambda
 from .parameter_range import Choice
 from .to import To
@@ -24,4 +25,6 @@ __all__ = [
     "SpatialTransform",
     "To",
     "Transform",
+    "apply_inverse_transform",
+    "get_inverse_transform",
 ]

@@ -1,0 +1,69 @@
+"""Undoing a transform history: ``get_inverse_transform`` and ``apply_inverse_transform``."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from .compose import Compose
+from .history import AppliedTransform, lookup
+from .transform import IntensityTransform, Transform
+
+
+def get_inverse_transform(
+    history: Sequence[AppliedTransform],
+    *,
+    warn: bool = True,
+    ignore_intensity: bool = False,
+) -> Compose:
+    """A :class:`Compose` of the inverses of ``history``'s transforms, last first.
+
+    Args:
+        history: ``applied_transforms`` records.
+        warn: Warn about records that cannot be inverted (they are skipped).
+        ignore_intensity: Skip intensity transforms.
+
+    Raises:
+        TypeError: An entry that is not an :class:`AppliedTransform`.
+    """
+    steps: list[Transform] = []
+    for record in reversed(list(history)):
+        if not isinstance(record, AppliedTransform):
+            raise TypeError(f"Expected AppliedTransform records, got {type(record).__name__}")
+        cls = lookup(record.name)
+        if cls is None:
+            if warn:
+                warnings.warn(
+                    f"Unknown transform {record.name!r} in history, skipping", stacklevel=2
+                )
+            continue
+        if ignore_intensity and issubclass(cls, IntensityTransform):
+            continue
+        # inverse() only needs the recorded parameters, not the constructor's.
+        instance = object.__new__(cls)
+        if not instance.invertible:
+            if warn:
+                warnings.warn(f"{record.name} is not invertible, skipping", stacklevel=2)
+            continue
+        inverse = instance.inverse(record.params)
+        inverse.include = None if record.include is None else list(record.include)
+        inverse.exclude = None if record.exclude is None else list(record.exclude)
+        steps.append(inverse)
+    return Compose(steps)
+
+
+def apply_inverse_transform(data: Any, *, warn: bool = True, ignore_intensity: bool = False) -> Any:
+    """Undo the recorded transforms of ``data`` (anything with ``applied_transforms``).
+
+    ``data`` is not changed: the result is a new object, of ``data``'s type,
+    with an empty history. Objects without a history are returned as they are.
+    """
+    history = getattr(data, "applied_transforms", None)
+    if history is None:
+        return data
+    inverse = get_inverse_transform(history, warn=warn, ignore_intensity=ignore_intensity)
+    result = inverse(data)
+    if hasattr(result, "applied_transforms"):
+        result.applied_transforms = []
+    return result
