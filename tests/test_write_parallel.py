@@ -86,3 +86,30 @@ def test_nifti2_when_a_dimension_needs_it(tmp_path: Path) -> None:
         nifti.write(tmp_path / "x.nii", data, format="nifti1")
     with pytest.raises(ValueError, match="format"):
         nifti.write(tmp_path / "x.nii", data, format="nifti3")
+
+
+def test_header_fields_and_extensions_carry_over(tmp_path: Path) -> None:
+    img = nib.Nifti1Image(np.arange(120, dtype=np.float32).reshape(4, 5, 6), np.diag([2, 2, 3, 1]))
+    img.header.extensions.append(nib.nifti1.Nifti1Extension(6, b"hello world"))
+    img.header.extensions.append(nib.nifti1.Nifti1Extension(4, b"<afni>x</afni>" * 5))
+    img.header["descrip"] = b"made by a test"
+    img.header.set_xyzt_units("mm", "sec")
+    img.header["intent_code"] = 1002
+    source = tmp_path / "e.nii"
+    nib.save(img, source)
+    header = nifti.read_header(source)
+    for suffix in (".nii", ".nii.gz"):
+        out = tmp_path / f"copy{suffix}"
+        nifti.write(out, nifti.read(source), header.affine, header=header)
+        a, b = nib.load(source).header, nib.load(out).header
+        assert [(e.get_code(), e.get_content()) for e in b.extensions] == [
+            (e.get_code(), e.get_content()) for e in a.extensions
+        ]
+        for field in ("descrip", "xyzt_units", "intent_code", "sform_code", "qform_code"):
+            assert a[field] == b[field], field
+        np.testing.assert_array_equal(np.asanyarray(nib.load(out).dataobj), img.get_fdata())
+    plain = tmp_path / "plain.nii"
+    nifti.write(plain, np.zeros((2, 2, 2)), header=header, extensions=[])
+    assert len(nib.load(plain).header.extensions) == 0
+    with pytest.raises(TypeError, match="extension"):
+        nifti.write(plain, np.zeros((2, 2, 2)), extensions=[("x", b"")])  # type: ignore[list-item]

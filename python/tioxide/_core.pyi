@@ -88,6 +88,7 @@ def write(
     fields: dict[str, Any] | None = None,
     index: bool = False,
     nifti2: bool | None = None,
+    extensions: list[tuple[int, bytes]] | None = None,
 ) -> None: ...
 
 __build_profile__: str

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numbers
 import os
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
@@ -358,6 +358,21 @@ def _header_fields(header: NiftiHeader | Mapping[str, Any] | None) -> dict[str, 
     return fields
 
 
+def _extensions(
+    header: NiftiHeader | Mapping[str, Any] | None,
+    extensions: Sequence[tuple[int, bytes]] | None,
+) -> list[tuple[int, bytes]]:
+    if extensions is None:
+        return list(header.extensions) if isinstance(header, NiftiHeader) else []
+    out = []
+    for item in extensions:
+        code, content = item
+        if not isinstance(code, int) or not isinstance(content, bytes | bytearray):
+            raise TypeError(f"an extension is (int code, bytes content), got {item!r:.60}")
+        out.append((code, bytes(content)))
+    return out
+
+
 def write(
     path: PathLike,
     array: npt.ArrayLike,
@@ -368,6 +383,7 @@ def write(
     level: int = 6,
     index: bool = False,
     format: str | None = None,
+    extensions: Sequence[tuple[int, bytes]] | None = None,
 ) -> None:
     """Write ``array`` as a single-file NIfTI image (``.nii`` or ``.nii.gz``).
 
@@ -378,7 +394,8 @@ def write(
     ``level`` (0 to 9); with ``index``, its seek index is saved next to it
     (``FILE.tioxidx``, see :mod:`tioxide.gz`) at no extra cost. ``format``
     is ``"nifti1"`` or ``"nifti2"``; by default NIfTI-1 unless a dimension
-    exceeds its limit (32767).
+    exceeds its limit (32767). ``extensions`` are ``(code, content)`` header
+    extensions; by default those of ``header`` when it is a :class:`NiftiHeader`.
     """
     if format not in (None, "nifti1", "nifti2"):
         raise ValueError(f"format must be 'nifti1' or 'nifti2', got {format!r}")
@@ -413,6 +430,7 @@ def write(
             _header_fields(header),
             index,
             None if format is None else format == "nifti2",
+            _extensions(header, extensions),
         )
     except ValueError as e:
         if "cannot write dtype" in str(e):

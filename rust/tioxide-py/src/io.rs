@@ -8,7 +8,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use tioxide::{
-    AxisRange, DataType, FieldValue, Format, NiftiArray, NiftiFile, Region, WriteOptions,
+    AxisRange, DataType, Extension, FieldValue, Format, NiftiArray, NiftiFile, Region, WriteOptions,
 };
 
 use crate::errors::to_py;
@@ -73,7 +73,7 @@ pub enum PyField {
 
 /// Write a single-file NIfTI-1 image from native-endian, Fortran-ordered bytes.
 #[pyfunction]
-#[pyo3(signature = (path, data, shape, dtype, affine, gzip=None, level=6, fields=None, index=false, nifti2=None))]
+#[pyo3(signature = (path, data, shape, dtype, affine, gzip=None, level=6, fields=None, index=false, nifti2=None, extensions=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn write(
     py: Python<'_>,
@@ -87,6 +87,7 @@ pub fn write(
     fields: Option<HashMap<String, PyField>>,
     index: bool,
     nifti2: Option<bool>,
+    extensions: Option<Vec<(i32, Vec<u8>)>>,
 ) -> PyResult<()> {
     let dtype = DataType::from_numpy_str(dtype)
         .ok_or_else(|| PyValueError::new_err(format!("cannot write dtype {dtype:?} to NIfTI")))?;
@@ -110,6 +111,11 @@ pub fn write(
         fields,
         index,
         format: nifti2.map(|two| if two { Format::Nifti2 } else { Format::Nifti1 }),
+        extensions: extensions
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(code, content)| Extension { code, content })
+            .collect(),
     };
     let bytes = data.as_slice()?;
     py.detach(|| tioxide::write(&path, bytes, &shape, dtype, &affine, &options))

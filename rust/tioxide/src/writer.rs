@@ -12,7 +12,7 @@ use crate::affine::{affine_to_qform, Affine};
 use crate::dtype::{DataType, Endian};
 use crate::error::{Error, Result};
 use crate::gz;
-use crate::header::{serialize, FieldValue, Format};
+use crate::header::{serialize, Extension, FieldValue, Format};
 
 /// Options for [`write()`].
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +30,8 @@ pub struct WriteOptions {
     pub index: bool,
     /// NIfTI-1 or NIfTI-2 (default: NIfTI-1 unless a dimension needs NIfTI-2).
     pub format: Option<Format>,
+    /// Header extensions to write (each padded to a multiple of 16 bytes).
+    pub extensions: Vec<Extension>,
 }
 
 impl Default for WriteOptions {
@@ -40,6 +42,7 @@ impl Default for WriteOptions {
             fields: Vec::new(),
             index: false,
             format: None,
+            extensions: Vec::new(),
         }
     }
 }
@@ -72,6 +75,7 @@ pub fn build_header(
     dtype: DataType,
     affine: &Affine,
     extra: &[(String, FieldValue)],
+    extensions: &[Extension],
 ) -> Result<Vec<u8>> {
     if shape.is_empty() || shape.len() > 7 {
         return Err(Error::InvalidData(format!(
@@ -93,6 +97,17 @@ pub fn build_header(
         )));
     }
     let header_size = format.header_size() as i64;
+    // Each extension: esize (a multiple of 16, its 8-byte head included), ecode, content.
+    let mut ext_bytes = Vec::new();
+    for e in extensions {
+        let size = (8 + e.content.len()).next_multiple_of(16);
+        let esize = i32::try_from(size)
+            .map_err(|_| Error::InvalidData(format!("extension of {size} bytes is too large")))?;
+        ext_bytes.extend_from_slice(&esize.to_ne_bytes());
+        ext_bytes.extend_from_slice(&e.code.to_ne_bytes());
+        ext_bytes.extend_from_slice(&e.content);
+        ext_bytes.resize(ext_bytes.len().next_multiple_of(16), 0);
+    }
     let (quat, qfac, zooms, offsets) = affine_to_qform(affine);
     let mut dim = vec![shape.len() as i64];
     dim.extend(shape.iter().map(|&d| d as i64));
@@ -106,7 +121,10 @@ pub fn build_header(
         ("datatype", FieldValue::Int(i64::from(dtype.code()))),
         ("bitpix", FieldValue::Int(8 * dtype.size() as i64)),
         ("pixdim", FieldValue::Floats(pixdim)),
-        ("vox_offset", FieldValue::Int(header_size + 4)),
+        (
+            "vox_offset",
+            FieldValue::Int(header_size + 4 + ext_bytes.len() as i64),
+        ),
         ("scl_slope", FieldValue::Float(1.0)),
         ("scl_inter", FieldValue::Float(0.0)),
         ("xyzt_units", FieldValue::Int(2 | 8)),
@@ -145,7 +163,8 @@ pub fn build_header(
         values.push((name.as_str(), value.clone()));
     }
     let mut bytes = serialize(format, Endian::NATIVE, &values);
-    bytes.extend_from_slice(&[0u8; 4]);
+    bytes.extend_from_slice(&[u8::from(!extensions.is_empty()), 0, 0, 0]);
+    bytes.extend_from_slice(&ext_bytes);
     Ok(bytes)
 }
 
@@ -183,7 +202,14 @@ pub fn write(
             )));
         }
         let format = options.format.unwrap_or_else(|| format_for(shape));
-        let header = build_header(format, shape, dtype, affine, &options.fields)?;
+        let header = build_header(
+            format,
+            shape,
+            dtype,
+            affine,
+            &options.fields,
+            &options.extensions,
+        )?;
         let gzip = options
             .gzip
             .unwrap_or_else(|| path.to_string_lossy().to_ascii_lowercase().ends_with(".gz"));
