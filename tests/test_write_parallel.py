@@ -113,3 +113,27 @@ def test_header_fields_and_extensions_carry_over(tmp_path: Path) -> None:
     assert len(nib.load(plain).header.extensions) == 0
     with pytest.raises(TypeError, match="extension"):
         nifti.write(plain, np.zeros((2, 2, 2)), extensions=[("x", b"")])  # type: ignore[list-item]
+
+
+def test_a_killed_save_leaves_the_previous_file(tmp_path: Path) -> None:
+    import signal
+    import sys
+    import time
+
+    path = tmp_path / "keep.nii.gz"
+    old = np.arange(1000, dtype=np.int16).reshape(10, 10, 10)
+    nifti.write(path, old)
+    script = (
+        "import numpy as np; from tioxide import nifti; "
+        "a = np.random.default_rng(0).normal(size=(256, 256, 256)).astype(np.float32); "
+        "print('ready', flush=True); "
+        f"nifti.write({str(path)!r}, a, level=9)"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    assert child.stdout is not None and child.stdout.readline().strip() == b"ready"
+    time.sleep(0.3)  # well inside a 64 MiB level-9 compression
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert child.returncode == -signal.SIGKILL
+    np.testing.assert_array_equal(nifti.read(path), old)
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == [path.name]
