@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import subprocess
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ import torchio
 
 import tioxide as tio
 from tioxide.transforms.parameter_range import _ParameterRange, to_nonneg_range
-from transforms_helpers import subject_pair
+from transforms_helpers import history, subject_pair
 
 
 class AddOne(tio.IntensityTransform):
@@ -122,6 +123,23 @@ def test_output_type_matches_input() -> None:
         Shift()("not an image")
 
 
+def test_simpleitk_round_trip_keeps_geometry() -> None:
+    sitk = pytest.importorskip("SimpleITK")
+    array = np.random.default_rng(0).normal(size=(4, 5, 6)).astype(np.float32)
+    image = sitk.GetImageFromArray(array)
+    image.SetOrigin((1.0, -2.0, 3.0))
+    image.SetSpacing((1.0, 2.0, 3.0))
+    image.SetDirection((0.0, 1.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 1.0))
+    out = tio.Lambda(lambda x: x)(image)
+    assert isinstance(out, sitk.Image)
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(out), array)
+    np.testing.assert_allclose(out.GetOrigin(), image.GetOrigin(), atol=1e-12)
+    np.testing.assert_allclose(out.GetSpacing(), image.GetSpacing())
+    np.testing.assert_allclose(out.GetDirection(), image.GetDirection(), atol=1e-12)
+    flipped = tio.Flip(axes=(0,))(image)  # axis 0 of the image is SimpleITK's x
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(flipped), array[:, :, ::-1])
+
+
 def test_probability() -> None:
     subject = make_subject()
     assert Shift(p=0)(subject).applied_transforms == []
@@ -131,6 +149,19 @@ def test_probability() -> None:
     for p in (-0.1, 1.5):
         with pytest.raises(ValueError, match=r"Probability must be in \[0, 1\]"):
             Shift(p=p)
+
+
+def test_same_seed_same_result() -> None:
+    subject = make_subject()
+    transform = tio.Compose(
+        [tio.Noise(std=(0.1, 1.0)), tio.Flip(axes=(0, 1, 2), flip_probability=0.5)]
+    )
+    torch.manual_seed(42)
+    first = transform(subject)
+    torch.manual_seed(42)
+    second = transform(subject)
+    assert torch.equal(first.t1.data, second.t1.data)
+    assert history(first) == history(second)
 
 
 def test_records() -> None:
@@ -224,6 +255,23 @@ def test_user_transform_overriding_forward_runs_in_compose() -> None:
     assert result.marked is True
 
 
+def test_repr_and_hydra_like_torchio() -> None:
+    pairs = [
+        lambda lib: lib.Flip(axes=(0,)),
+        lambda lib: lib.Pad(padding=2),
+        lambda lib: lib.Noise(std=(0, 0.1)),
+        lambda lib: lib.RescaleIntensity(out_min=0, out_max=(1.0, 2.0)),
+        lambda lib: lib.Compose([lib.Flip(), lib.CropOrPad(10, p=0.5)]),
+        lambda lib: lib.OneOf([lib.Transpose(), lib.Clamp(out_min=0)]),
+    ]
+    for build in pairs:
+        assert repr(build(tio)) == repr(build(torchio))
+        ours, theirs = build(tio).to_hydra(), build(torchio).to_hydra()
+        assert ours.pop("_target_").replace("tioxide.", "torchio.") == theirs.pop("_target_")
+        assert len(ours.pop("transforms", [])) == len(theirs.pop("transforms", []))
+        assert ours == theirs
+
+
 @pytest.mark.parametrize(
     "value",
     [0.5, 3, (1.0, 2.0), (1.0, 2.0, 3.0), (0, 1, 2, 3, 4, 5), (0, (1.0, 2.0), 3), (7.0,), (2, 2)],
@@ -283,6 +331,14 @@ def test_parameter_range_errors() -> None:
         _ParameterRange((1, "a", 2))
     with pytest.raises(ValueError, match="non-negative"):
         to_nonneg_range((-1.0, 1.0))
+
+
+def test_gamma_default_warns_like_torchio() -> None:
+    with pytest.warns(UserWarning, match="Gamma is a no-op"):
+        tio.Gamma()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tio.Gamma(log_gamma=(-0.3, 0.3))
 
 
 def test_to() -> None:

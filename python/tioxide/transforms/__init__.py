@@ -1,30 +1,64 @@
 """Transforms with TorchIO 2's names and behaviour (importing this imports torch).
 
 Everything here is also available from the top-level package
-(``tioxide.Compose`` ...), as in TorchIO.
+(``tioxide.Flip`` ...), as in TorchIO.
 """
 
 from __future__ import annotations
 
 from .compose import Compose, OneOf, SomeOf
 from .history import AppliedTransform
+from .intensity.clamp import Clamp
+from .intensity.gamma import Gamma
+from .intensity.noise import Noise
+from .intensity.normalize import Normalize, RescaleIntensity
+from .intensity.standardize import Standardize, ZNormalization
 from .inverse import apply_inverse_transform, get_inverse_transform
+from .label.one_hot import OneHot
+from .label.remap_labels import RemapLabels
+from .label.remove_labels import RemoveLabels
 from .lambda_transform import Lambda
 from .parameter_range import Choice
+from .spatial.copy_affine import CopyAffine
+from .spatial.crop import Crop
+from .spatial.crop_or_pad import CropOrPad
+from .spatial.ensure_shape_multiple import EnsureShapeMultiple
+from .spatial.flip import Flip
+from .spatial.pad import Pad
+from .spatial.reorient import Reorient
+from .spatial.transpose import Transpose
 from .to import To
 from .transform import IntensityTransform, SpatialTransform, Transform
 
 __all__ = [
     "AppliedTransform",
     "Choice",
+    "Clamp",
     "Compose",
+    "CopyAffine",
+    "Crop",
+    "CropOrPad",
+    "EnsureShapeMultiple",
+    "Flip",
+    "Gamma",
     "IntensityTransform",
     "Lambda",
+    "Noise",
+    "Normalize",
+    "OneHot",
     "OneOf",
+    "Pad",
+    "RemapLabels",
+    "RemoveLabels",
+    "Reorient",
+    "RescaleIntensity",
     "SomeOf",
     "SpatialTransform",
+    "Standardize",
     "To",
     "Transform",
+    "Transpose",
+    "ZNormalization",
     "apply_inverse_transform",
     "get_inverse_transform",
 ]

@@ -1,0 +1,1 @@
+"""Intensity transforms: they change the voxel values of scalar images only."""

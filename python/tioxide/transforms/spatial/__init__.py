@@ -1,0 +1,1 @@
+"""Spatial transforms: they change the geometry of every image of a subject."""
