@@ -1,9 +1,15 @@
-"""Crop, pad, flip and permute one image on its tensor; the new affine is computed here."""
+"""Crop, pad, flip and permute one image: eagerly on its tensor, or lazily on its file.
+
+An image that is not loaded and whose backend reads regions gets a new image
+of the same file whose backend is a :class:`RegionView`: nothing is read until
+the data is needed, and then only the kept voxels. Loaded images (and images
+a plain custom reader must load whole) are changed on their tensor. Both
+paths compute the affine the same way and give equal tensors.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import torch
 from torch import Tensor
@@ -11,16 +17,52 @@ from torch import Tensor
 from ...data.affine import AffineMatrix
 from ...data.image import Image
 from ._padding import pad_tensor
+from ._view import RegionView
 
 Six = tuple[int, int, int, int, int, int]
+
+
+def _view_of(image: Image) -> RegionView | None:
+    """The view to build on, if ``image`` can be changed without reading it."""
+    if image.is_loaded or image._channels_last or not image._has_source():
+        return None
+    if not image._reads_lazily():
+        return None
+    image._ensure_backend()
+    backend = image._backend
+    if backend is None:
+        return None
+    return RegionView.of(backend, image.affine.data)
+
+
+def _image_of_view(image: Image, view: RegionView) -> Image:
+    """A new unloaded image of ``image``'s source, reading through ``view``."""
+    source = next(
+        s for s in (image._path, image._remote_zarr_uri, image._zarr_store) if s is not None
+    )
+    points, boxes = image._copy_annotations()
+    new = type(image)(
+        source,
+        reader=image._reader,
+        reader_kwargs=dict(image._reader_kwargs),
+        affine=AffineMatrix(view.affine),
+        points=points,
+        bounding_boxes=boxes,
+        **image.metadata,
+    )
+    new._backend = view
+    return new
 
 
 def _apply(
     image: Image,
     affine: Tensor,
     eager: Callable[[Tensor], Tensor],
-    lazy: Callable[[Any], Any],
+    lazy: Callable[[RegionView], RegionView],
 ) -> Image:
+    view = _view_of(image)
+    if view is not None:
+        return _image_of_view(image, lazy(view))
     return image.new_like(data=eager(image.data), affine=AffineMatrix(affine))
 
 
