@@ -71,6 +71,24 @@ def _cases(seed: int) -> list[tuple[str, dict[str, Any]]]:
         ("OneHot", {}),
         ("OneHot", {"num_classes": 7}),
         ("Lambda", {"function": lambda x: x * 2 + 1}),
+        ("Blur", {"std": (rng.uniform(0, 2), 0.0, rng.uniform(0, 3))}),
+        ("Resize", {"target_shape": tuple(rng.randint(2, 12) for _ in range(3))}),
+        ("Resize", {"target_shape": 6, "image_interpolation": "nearest", "exclude": ["t1"]}),
+        ("Resample", {"target": rng.uniform(0.6, 4.0)}),
+        ("Resample", {"target": (2.0, 0.8, 1.3), "antialias": True, "default_pad_value": 7.0}),
+        ("Resample", {"target": "t2", "image_interpolation": 0, "include": ["t1", "seg"]}),
+        ("Resample", {"target": ((5, 6, 4), np.diag([2.0, 1.5, 3.0, 1.0]))}),
+        ("Resample", {"target": [1.0, 2.0, 1.5], "default_pad_label": 9}),
+        (
+            "Affine",
+            {
+                "scales": rng.uniform(0.7, 1.4),
+                "degrees": (rng.uniform(-30, 30), 0, rng.uniform(-90, 90)),
+                "translation": (rng.uniform(-5, 5), 2.0, -1.0),
+                "default_pad_value": rng.choice(["minimum", "mean", "otsu", -3.0]),
+            },
+        ),
+        ("Affine", {"degrees": 15, "center": "origin", "label_interpolation": "linear"}),
         ("Lambda", {"function": lambda x: x.flip(1), "types_to_apply": "label"}),
     ]
 
@@ -100,6 +118,11 @@ def test_subject_like_torchio(seed: int, index: int) -> None:
         ("RescaleIntensity", {"out_min": (-1.0, 0.0), "out_max": (1.0, 2.0)}),
         ("Flip", {"axes": (1,), "p": 0.5}),
         ("Noise", {"std": 0.5, "p": 0.3}),
+        ("Blur", {"std": (0.0, 2.0)}),
+        ("Resample", {"target": (1.0, 3.0)}),
+        ("Affine", {"scales": (0.8, 1.2), "degrees": (-10, 10), "translation": (-3, 3)}),
+        ("Affine", {"scales": (0.5, 1.5), "isotropic": True}),
+        ("Affine", {"degrees": (0, 0, -90, 90, 0, 0), "image_interpolation": "nearest"}),
     ],
 )
 def test_random_transforms_draw_like_torchio(seed: int, name: str, kwargs: dict[str, Any]) -> None:
@@ -213,3 +236,18 @@ def test_to_like_torchio() -> None:
     ours, theirs = run_both("To", {"dtype": torch.float64}, 0, ours_in, theirs_in)
     assert_subjects_equal(ours, theirs)
     assert history(ours)[0][0] == "To"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_choice_of_spacings_like_torchio(seed: int) -> None:
+    import torchio
+
+    import tioxide
+
+    ours_in, theirs_in = subject_pair(seed, kinds=("float", "label"))
+    torch.manual_seed(seed)
+    ours = tioxide.Resample(tioxide.Choice([0.5, 1.0, 2.5], [0.2, 0.5, 0.3]))(ours_in)
+    torch.manual_seed(seed)
+    theirs = torchio.Resample(torchio.Choice([0.5, 1.0, 2.5], [0.2, 0.5, 0.3]))(theirs_in)
+    assert_subjects_equal(ours, theirs)
+    assert history(ours) == history(theirs)

@@ -60,7 +60,10 @@ def make_subject() -> tio.Subject:
 def test_names_exported_like_torchio() -> None:
     names = [
         "Transform", "SpatialTransform", "IntensityTransform", "AppliedTransform", "Compose",
-        "OneOf", "SomeOf", "Lambda", "Choice", "To", "apply_inverse_transform",
+        "OneOf", "SomeOf", "Lambda", "Choice", "To", "apply_inverse_transform", "Flip", "Pad",
+        "Crop", "CropOrPad", "EnsureShapeMultiple", "Transpose", "Reorient", "CopyAffine",
+        "Resample", "Resize", "Affine", "Clamp", "RescaleIntensity", "Normalize", "Standardize",
+        "ZNormalization", "Noise", "Gamma", "Blur", "RemapLabels", "RemoveLabels", "OneHot",
     ]  # fmt: skip
     for name in names:
         ours = getattr(tio, name)

@@ -187,3 +187,103 @@ def test_inverse_like_torchio() -> None:
     theirs_back = theirs.apply_inverse_transform()
     for name in ours_back.images:
         np.testing.assert_array_equal(ours_back[name].data, theirs_back[name].data)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_resampling_inverses_like_torchio(seed: int) -> None:
+    import torchio
+
+    def chain(lib):  # noqa: ANN001, ANN202
+        return lib.Compose(
+            [
+                lib.Affine(scales=(0.9, 1.1), degrees=(-10, 10), translation=(-2, 2)),
+                lib.Resample((1.0, 2.5), antialias=True),
+                lib.Resize((7, 8, 9)),
+            ]
+        )
+
+    ours_in, theirs_in = subject_pair(seed, kinds=("float", "label"))
+    torch.manual_seed(seed)
+    ours = chain(tio)(ours_in)
+    torch.manual_seed(seed)
+    theirs = chain(torchio)(theirs_in)
+    with pytest.warns(UserWarning, match="Resize is not invertible"):
+        ours_back = ours.apply_inverse_transform()
+    with pytest.warns(UserWarning, match="Resize is not invertible"):
+        theirs_back = theirs.apply_inverse_transform()
+    for name in ours_back.images:
+        assert_images_equal(ours_back[name], theirs_back[name])
+
+
+def _blob(shape: tuple[int, int, int]) -> torch.Tensor:
+    grid = torch.stack(
+        torch.meshgrid(*[torch.linspace(-1, 1, n) for n in shape], indexing="ij"), dim=0
+    )
+    return torch.exp(-3 * (grid**2).sum(0, keepdim=True))
+
+
+def test_affine_round_trip_within_interpolation_error() -> None:
+    image = tio.ScalarImage(_blob((24, 26, 22)), affine=np.diag([1.0, 1.2, 0.9, 1.0]))
+    moved = tio.Affine(degrees=(5, -8, 12), scales=1.1, translation=(1, -1, 0.5))(image)
+    assert not torch.allclose(moved.data, image.data, atol=0.05)
+    restored = moved.apply_inverse_transform()
+    assert restored.affine == image.affine
+    interior = (slice(None), slice(6, -6), slice(6, -6), slice(6, -6))
+    # Two trilinear interpolations of a blob about 8 voxels wide.
+    torch.testing.assert_close(restored.data[interior], image.data[interior], atol=0.04, rtol=0)
+
+
+def test_resample_round_trip_within_interpolation_error() -> None:
+    image = tio.ScalarImage(_blob((20, 21, 19)), affine=np.diag([2.0, 2.0, 2.0, 1.0]))
+    finer = tio.Resample(1.0)(image)
+    assert finer.spatial_shape == (40, 42, 38) and finer.spacing == (1.0, 1.0, 1.0)
+    restored = finer.apply_inverse_transform()
+    assert restored.spatial_shape == image.spatial_shape
+    assert restored.affine == image.affine
+    interior = (slice(None), slice(2, -2), slice(2, -2), slice(2, -2))
+    # The fine grid keeps the centre: old voxels fall between new ones (two interpolations).
+    torch.testing.assert_close(restored.data[interior], image.data[interior], atol=0.04, rtol=0)
+
+
+def test_images_on_different_grids_resample_to_one_grid() -> None:
+    fine = tio.ScalarImage(_blob((20, 20, 20)), affine=np.diag([1.0, 1.0, 1.0, 1.0]))
+    coarse = tio.LabelMap((_blob((10, 10, 10)) > 0.5).long(), affine=np.diag([2.0, 2.0, 2.0, 1.0]))
+    coarse_affine = coarse.affine.data.clone()
+    coarse_affine[:3, 3] = 0.5  # centre of the first coarse voxel is that of fine voxels 0-1
+    subject = tio.Subject(t1=fine, seg=tio.LabelMap(coarse.data, affine=coarse_affine))
+    resampled = tio.Resample("t1")(subject)
+    assert resampled.seg.spatial_shape == (20, 20, 20)
+    # Each coarse voxel covers 2x2x2 fine voxels: nearest neighbour repeats it.
+    expected = coarse.data.repeat_interleave(2, 1).repeat_interleave(2, 2).repeat_interleave(2, 3)
+    assert torch.equal(resampled.seg.data[:, 1:-1, 1:-1, 1:-1], expected[:, 1:-1, 1:-1, 1:-1])
+
+
+def test_resampling_errors() -> None:
+    with pytest.raises(NotImplementedError, match='image_interpolation="cubic" is not implemented'):
+        tio.Resample(1, image_interpolation="cubic")
+    with pytest.raises(NotImplementedError, match="label"):
+        tio.Resample(1, label_interpolation="label")
+    with pytest.raises(ValueError, match="not supported"):
+        tio.Resample(1, image_interpolation="bicubic")
+    with pytest.raises(ValueError, match="Target not understood"):
+        tio.Resample({"spacing": 1})
+    with pytest.raises(ValueError, match="strictly positive"):
+        tio.Resample(-1.0)
+    with pytest.raises(ValueError, match="default_pad_value"):
+        tio.Affine(degrees=5, default_pad_value="median")
+    with pytest.raises(TypeError, match="default_pad_label must be numeric"):
+        tio.Affine(degrees=5, default_pad_label="zero")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="center"):
+        tio.Affine(degrees=5, center="corner")
+    with pytest.raises(ValueError, match="strictly positive"):
+        tio.Affine(scales=(0.0, 1.0))
+    with pytest.raises(ValueError, match="isotropic"):
+        tio.Affine(scales=(1, 2, 3), isotropic=True)
+    subject, _ = subject_pair(0)
+    with pytest.raises(ValueError, match='Unknown target "nope"'):
+        tio.Resample("nope")(subject)
+    mismatched = tio.Subject(
+        a=tio.ScalarImage(torch.zeros(1, 3, 3, 3)), b=tio.ScalarImage(torch.zeros(1, 4, 3, 3))
+    )
+    with pytest.raises(RuntimeError, match='Image "b" has shape'):
+        tio.Affine(degrees=10)(mismatched)

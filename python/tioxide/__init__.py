@@ -39,7 +39,9 @@ if TYPE_CHECKING:
         Subject,
     )
     from .transforms import (
+        Affine,
         AppliedTransform,
+        Blur,
         Choice,
         Clamp,
         Compose,
@@ -59,7 +61,9 @@ if TYPE_CHECKING:
         RemapLabels,
         RemoveLabels,
         Reorient,
+        Resample,
         RescaleIntensity,
+        Resize,
         SomeOf,
         SpatialTransform,
         Standardize,
@@ -89,7 +93,9 @@ _FROM_DATA = frozenset(
 # Names imported from tioxide.transforms on first access (they import torch too).
 _FROM_TRANSFORMS = frozenset(
     {
+        "Affine",
         "AppliedTransform",
+        "Blur",
         "Choice",
         "Clamp",
         "Compose",
@@ -109,7 +115,9 @@ _FROM_TRANSFORMS = frozenset(
         "RemapLabels",
         "RemoveLabels",
         "Reorient",
+        "Resample",
         "RescaleIntensity",
+        "Resize",
         "SomeOf",
         "SpatialTransform",
         "Standardize",
@@ -122,8 +130,10 @@ _FROM_TRANSFORMS = frozenset(
 )
 
 __all__ = [
+    "Affine",
     "AffineMatrix",
     "AppliedTransform",
+    "Blur",
     "BoundingBoxFormat",
     "BoundingBoxes",
     "Choice",
@@ -152,7 +162,9 @@ __all__ = [
     "RemoveLabels",
     "Reorient",
     "Representation",
+    "Resample",
     "RescaleIntensity",
+    "Resize",
     "ScalarImage",
     "SomeOf",
     "SpatialTransform",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .compose import Compose, OneOf, SomeOf
 from .history import AppliedTransform
+from .intensity.blur import Blur
 from .intensity.clamp import Clamp
 from .intensity.gamma import Gamma
 from .intensity.noise import Noise
@@ -26,11 +27,15 @@ from .spatial.ensure_shape_multiple import EnsureShapeMultiple
 from .spatial.flip import Flip
 from .spatial.pad import Pad
 from .spatial.reorient import Reorient
+from .spatial.resample import Affine, Resample
+from .spatial.resize import Resize
 from .spatial.transpose import Transpose
 from .to import To
 from .transform import IntensityTransform, SpatialTransform, Transform
 
 __all__ = [
+    "Affine",
+    "Blur",
     "AppliedTransform",
     "Choice",
     "Clamp",
@@ -51,7 +56,9 @@ __all__ = [
     "RemapLabels",
     "RemoveLabels",
     "Reorient",
+    "Resample",
     "RescaleIntensity",
+    "Resize",
     "SomeOf",
     "SpatialTransform",
     "Standardize",

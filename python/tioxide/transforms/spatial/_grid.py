@@ -1,0 +1,319 @@
+"""Resampling on a grid: output spaces, world-space affine motions, sampling and fill values.
+
+Every output voxel is mapped to world coordinates by the output affine,
+through the inverse of an optional world-space motion, and into input voxel
+coordinates; the input is sampled there with ``grid_sample`` (trilinear or
+nearest, corners aligned). The arithmetic follows TorchIO 2.0.0a2 step by
+step (float64 matrices, float32 grids) so that results agree to the bit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from torch import Tensor
+from torch.distributions import Distribution
+
+from ...data.affine import AffineMatrix
+from ...data.image import Image, ScalarImage
+from ...data.subject import Subject
+from .._smoothing import gaussian_smooth
+from ..parameter_range import Choice, _ParameterRange
+
+#: A grid: ``(spatial shape, affine)``.
+Space = tuple[tuple[int, int, int], AffineMatrix]
+
+INTERPOLATIONS = ("nearest", "linear")
+_NOT_IMPLEMENTED = ("quadratic", "cubic", "fourth", "fifth", "sixth", "seventh", "label")
+PAD_VALUES = ("minimum", "mean", "otsu")
+
+
+def parse_interpolation(value: object, what: str) -> str:
+    """``"nearest"`` or ``"linear"`` (orders 0 and 1 too; case ignored).
+
+    Raises:
+        NotImplementedError: B-spline orders 2-7 and the ``"label"`` mode of
+            TorchIO 2, which tioxide does not implement yet.
+        ValueError: An unknown mode or order.
+        TypeError: Neither a string nor an int.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value in (0, 1):
+            return INTERPOLATIONS[value]
+        if 2 <= value <= 7:
+            value = _NOT_IMPLEMENTED[value - 2]
+        else:
+            raise ValueError(f"Interpolation order {value} is not supported. Must be 0-7.")
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a string or int, got {type(value)}")
+    lowered = value.lower()
+    if lowered in _NOT_IMPLEMENTED:
+        raise NotImplementedError(
+            f'{what}="{lowered}" is not implemented in tioxide yet; use "linear" or "nearest"'
+        )
+    if lowered not in INTERPOLATIONS:
+        raise ValueError(
+            f'{what} "{lowered}" is not supported. Supported values are {INTERPOLATIONS}'
+        )
+    return lowered
+
+
+def serialize_space(space: Space | None) -> dict[str, Any] | None:
+    """A space as plain data for the history (as TorchIO records it)."""
+    if space is None:
+        return None
+    shape, affine = space
+    return {"shape": list(shape), "affine": affine.numpy().tolist()}
+
+
+def deserialize_space(data: dict[str, Any] | None) -> Space | None:
+    if data is None:
+        return None
+    shape = data["shape"]
+    return (int(shape[0]), int(shape[1]), int(shape[2])), AffineMatrix(
+        np.asarray(data["affine"], dtype=np.float64)
+    )
+
+
+# -- output spaces ----------------------------------------------------------------------
+
+
+def _spacing(value: Any) -> tuple[float, float, float]:
+    if isinstance(value, int | float):
+        spacing = (float(value),) * 3
+    else:
+        values = [float(v) for v in np.asarray(value, dtype=np.float64).flat]
+        if len(values) != 3:
+            raise ValueError(f"Spacing must have 3 values, got {len(values)}")
+        spacing = (values[0], values[1], values[2])
+    if any(v <= 0 for v in spacing):
+        raise ValueError(f"Spacing must be strictly positive, got {spacing}")
+    return (spacing[0], spacing[1], spacing[2])
+
+
+def space_for_spacing(shape: tuple[int, int, int], affine: AffineMatrix, spacing: Any) -> Space:
+    """The grid of voxel size ``spacing`` covering the same field of view, centred the same.
+
+    Sizes are rounded down; axes of one voxel stay one voxel.
+    """
+    old_spacing = np.asarray(affine.spacing, dtype=np.float64)
+    new_spacing = np.asarray(spacing, dtype=np.float64)
+    old_shape = np.asarray(shape, dtype=np.float64)
+    new_shape = np.floor(old_shape * old_spacing / new_spacing)
+    new_shape[old_shape == 1] = 1
+    direction = affine.direction.cpu().numpy()
+    centre = np.asarray(affine.origin) + direction @ ((old_shape - 1) / 2 * old_spacing)
+    matrix = np.eye(4)
+    matrix[:3, :3] = direction * new_spacing
+    matrix[:3, 3] = centre - direction @ ((new_shape - 1) / 2 * new_spacing)
+    size = (int(new_shape[0]), int(new_shape[1]), int(new_shape[2]))
+    return size, AffineMatrix(matrix)
+
+
+def is_space_pair(target: object) -> bool:
+    """``(shape, affine)``: a 2-tuple whose first item is not a number (``(2, 4)`` is a range)."""
+    return isinstance(target, tuple) and len(target) == 2 and not isinstance(target[0], int | float)
+
+
+def check_target(target: object) -> None:
+    """Raise ``ValueError`` for a target of a type no rule accepts."""
+    accepted = (int, float, tuple, list, np.ndarray, Choice, Distribution, str, Path, Image)
+    if target is not None and not isinstance(target, accepted):
+        raise ValueError(f'Target not understood: "{target}"')
+
+
+def resolve_target(
+    target: Any, subject: Subject, shape: tuple[int, int, int], affine: AffineMatrix
+) -> Space | None:
+    """The output grid of ``target`` for a subject whose first image is ``(shape, affine)``.
+
+    Raises:
+        ValueError: An unknown image name or file, or a bad spacing or shape.
+    """
+    if target is None:
+        return None
+    if isinstance(target, Image):
+        return target.spatial_shape, target.affine.clone()
+    if isinstance(target, str | Path):
+        if Path(target).is_file():
+            reference = ScalarImage(target)
+            return reference.spatial_shape, reference.affine.clone()
+        images = subject.images
+        if isinstance(target, str) and target in images:
+            return images[target].spatial_shape, images[target].affine.clone()
+        raise ValueError(
+            f'Unknown target "{target}". Pass a file path, an image name in the subject,'
+            " an Image, or a spacing specification"
+        )
+    if is_space_pair(target):
+        size, matrix = target
+        if len(size) != 3:
+            raise ValueError(f"Target shape must have length 3, got {len(size)}")
+        return (int(size[0]), int(size[1]), int(size[2])), AffineMatrix(matrix)
+    check_target(target)
+    if isinstance(target, np.ndarray | int | float):
+        spacing = _spacing(target)
+    else:
+        # A spacing, or a range/choice/distribution drawn once per application.
+        spec = tuple(target) if isinstance(target, list) else target
+        spacing = _spacing(_ParameterRange(spec).sample())
+    return space_for_spacing(shape, affine, spacing)
+
+
+# -- world-space motion -------------------------------------------------------------------
+
+
+def _rotation(degrees: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``Rz @ Ry @ Rx`` of Euler angles in degrees (TorchIO's convention)."""
+    # numpy's cos and sin, as TorchIO uses: libm's may differ in the last bit.
+    cx, cy, cz = np.cos(np.radians(degrees))
+    sx, sy, sz = np.sin(np.radians(degrees))
+    rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]], dtype=np.float64)
+    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]], dtype=np.float64)
+    rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]], dtype=np.float64)
+    result: npt.NDArray[np.float64] = rz @ ry @ rx
+    return result
+
+
+def motion_matrix(
+    scales: tuple[float, ...],
+    degrees: tuple[float, ...],
+    translation: tuple[float, ...],
+    *,
+    centre: str,
+    shape: tuple[int, int, int],
+    affine: AffineMatrix,
+) -> npt.NDArray[np.float64]:
+    """The 4 x 4 world-space motion: scale, rotate about the centre, translate (mm).
+
+    For a single slice (last axis of one voxel), out-of-plane parts are dropped.
+    """
+    scaling = np.asarray(scales, dtype=np.float64)
+    angles = np.asarray(degrees, dtype=np.float64)
+    shift = np.asarray(translation, dtype=np.float64)
+    if shape[-1] == 1:
+        scaling[2], angles[0], angles[1], shift[2] = 1.0, 0.0, 0.0, 0.0
+    linear = _rotation(angles) @ np.diag(scaling)
+    matrix = np.eye(4)
+    matrix[:3, :3] = linear
+    if centre == "image":
+        voxel_centre = (np.asarray(shape, dtype=np.float64) - 1) / 2
+        m = affine.numpy()
+        world_centre = m[:3, 3] + m[:3, :3] @ voxel_centre
+        matrix[:3, 3] = world_centre - linear @ world_centre
+    matrix[:3, 3] += shift
+    return matrix
+
+
+# -- sampling -----------------------------------------------------------------------------
+
+
+def sampling_grid(
+    input_space: Space, output_space: Space, motion: npt.NDArray[np.float64] | None
+) -> Tensor:
+    """``(1, K, J, I, 3)`` normalised input coordinates of each output voxel, for grid_sample."""
+    (in_shape, in_affine), (out_shape, out_affine) = input_space, output_space
+    inverse_motion = np.eye(4) if motion is None else np.linalg.inv(motion)
+    mapping = np.linalg.inv(in_affine.numpy()) @ inverse_motion @ out_affine.numpy()
+    matrix = torch.as_tensor(mapping, dtype=torch.float32)
+    axes = [torch.arange(n, dtype=torch.float32) for n in out_shape]
+    coordinates = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1)
+    homogeneous = torch.cat([coordinates, torch.ones(*out_shape, 1)], dim=-1)
+    voxels = (homogeneous @ matrix.T)[..., :3]
+    extent = torch.tensor([max(n - 1, 1) for n in in_shape], dtype=torch.float32)
+    normalised = 2.0 * voxels / extent - 1.0
+    return normalised.permute(2, 1, 0, 3).unsqueeze(0)
+
+
+def sample(data: Tensor, grid: Tensor, mode: str, fill: float | Tensor) -> Tensor:
+    """Sample ``(C, I, J, K)`` at ``grid``; outside the input, ``fill`` (a number or per channel).
+
+    The result has ``data``'s dtype (sampled in float32).
+    """
+    volume = data.unsqueeze(0).permute(0, 1, 4, 3, 2).float()  # grid_sample wants (N, C, D, H, W)
+    grid = grid.to(volume.device)
+    torch_mode = "bilinear" if mode == "linear" else "nearest"
+    sampled = torch.nn.functional.grid_sample(
+        volume, grid, mode=torch_mode, padding_mode="zeros", align_corners=True
+    )
+    fill_value = _fill_tensor(fill, volume)
+    if fill_value is not None:
+        inside = torch.nn.functional.grid_sample(
+            torch.ones_like(volume), grid, padding_mode="zeros", align_corners=True
+        )
+        sampled = torch.where(inside > 0.5, sampled, fill_value)
+    return sampled.permute(0, 1, 4, 3, 2)[0].to(data.dtype)
+
+
+def _fill_tensor(fill: float | Tensor, reference: Tensor) -> Tensor | None:
+    if isinstance(fill, Tensor):
+        return fill.to(reference).reshape(1, -1, 1, 1, 1)
+    if float(fill) == 0.0:
+        return None  # grid_sample pads with zeros already
+    return torch.as_tensor(fill, dtype=reference.dtype, device=reference.device)
+
+
+def fill_value(data: Tensor, rule: str | float) -> float | Tensor:
+    """The value outside the input: a number, or per channel ``minimum``/``mean``/``otsu``."""
+    if not isinstance(rule, str):
+        return float(rule)
+    return torch.as_tensor([_channel_fill(channel, rule) for channel in data], dtype=torch.float32)
+
+
+def _channel_fill(channel: Tensor, rule: str) -> float:
+    if rule == "minimum":
+        return float(channel.min().item())
+    faces = torch.cat(
+        [
+            channel[0].ravel(),
+            channel[-1].ravel(),
+            channel[:, 0].ravel(),
+            channel[:, -1].ravel(),
+            channel[:, :, 0].ravel(),
+            channel[:, :, -1].ravel(),
+        ]
+    ).float()
+    if rule == "otsu":
+        below = faces[faces < _otsu_threshold(faces)]
+        if below.numel():
+            return float(below.mean().item())
+    return float(faces.mean().item())
+
+
+def _otsu_threshold(values: Tensor) -> float:
+    """The value maximising the between-class variance when the sorted values split after it."""
+    ordered32 = values.sort().values
+    count = ordered32.numel()
+    if count == 0:
+        return 0.0
+    ordered = ordered32.double()
+    if count == 1:
+        return float(ordered[0])
+    # As TorchIO: the total in float32, the running sums in float64 (sequential).
+    total = float(ordered32.sum().item())
+    below = torch.arange(1, count, dtype=torch.float64)
+    sums = torch.cumsum(ordered, 0)[:-1]
+    mean_below = sums / below
+    mean_above = (total - sums) / (count - below)
+    variance = (below / count) * ((count - below) / count) * (mean_below - mean_above) ** 2
+    best = int(torch.argmax(variance))
+    if float(variance[best]) <= 0:
+        return float(ordered[0])
+    return float(ordered[best])
+
+
+def antialias(data: Tensor, input_affine: AffineMatrix, output_affine: AffineMatrix) -> Tensor:
+    """Gaussian smoothing of the axes being downsampled (Cardoso et al., MICCAI 2015)."""
+    spacing = np.asarray(input_affine.spacing, dtype=np.float64)
+    factors = np.asarray(output_affine.spacing, dtype=np.float64) / spacing
+    sigmas = [0.0, 0.0, 0.0]
+    for axis, k in enumerate(factors):
+        if k > 1:
+            variance = (k**2 - 1) * (2 * np.sqrt(2 * np.log(2))) ** (-2)
+            # In mm, then in voxels: the same float operations as TorchIO.
+            sigmas[axis] = float(spacing[axis] * np.sqrt(variance) / spacing[axis])
+    return gaussian_smooth(data, (sigmas[0], sigmas[1], sigmas[2]))
