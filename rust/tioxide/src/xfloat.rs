@@ -237,7 +237,9 @@ fn pow2(e: i32) -> f64 {
 }
 
 fn isqrt(n: u128) -> u128 {
-    let mut x = (n as f64).sqrt() as u128;
+    // floor(sqrt(n)) < 2^64 for any u128, so squares of the estimate fit;
+    // the float estimate of a value just below 2^128 rounds up to 2^64.
+    let mut x = ((n as f64).sqrt() as u128).min(u128::from(u64::MAX));
     // Newton corrections from a close float estimate.
     loop {
         if x * x > n {
@@ -274,6 +276,23 @@ mod tests {
             }
             assert_eq!(x(a.abs()).sqrt().to_f64(), a.abs().sqrt(), "sqrt {a}");
         }
+    }
+
+    #[test]
+    fn sqrt_of_the_largest_mantissa() {
+        // (2^64 - 1) * 2^k: the float estimate of the integer square root
+        // rounds up to 2^64, whose square overflows u128 (found by fuzzing).
+        for exp in [-3, -2, 0, 1, 62, 63] {
+            let v = X80 {
+                neg: false,
+                exp,
+                mant: u64::MAX,
+            };
+            let want = v.to_f64().sqrt();
+            assert_eq!(v.sqrt().to_f64(), want, "exp {exp}");
+        }
+        assert_eq!(isqrt(u128::MAX), u128::from(u64::MAX));
+        assert_eq!(isqrt((1 << 64) - 1), (1 << 32) - 1);
     }
 
     #[test]

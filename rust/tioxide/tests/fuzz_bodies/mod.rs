@@ -1,0 +1,245 @@
+//! The bodies of the cargo-fuzz targets (rust/tioxide/fuzz), shared with
+//! `tests/fuzz_regressions.rs`, which replays the kept inputs in a plain
+//! `cargo test`. Each body must never panic on any input except where it
+//! asserts a property (two decoders, or a region and a full read, agree).
+
+#![allow(dead_code)]
+
+use tioxide::gz::{
+    decode_chunk, extend, first_data_offset, inflate_members, Checkpoint, GzStream, IndexedGz,
+    Inflated, SeekIndex,
+};
+use tioxide::header::{serialize, sniff, NiftiHeader};
+use tioxide::region::{extract, AxisRange, Region};
+use tioxide::StreamImage;
+
+/// Most decompressed output a body looks at (keeps executions fast).
+const MAX_OUT: usize = 1 << 20;
+
+/// The header parser: parse as a single file and as a pair, then use every
+/// derived value; a parsed header serialized again must parse again.
+pub fn header(data: &[u8]) {
+    let _ = sniff(data);
+    for pair in [false, true] {
+        let Ok(mut h) = NiftiHeader::parse(data, pair) else {
+            continue;
+        };
+        let _ = h.affine();
+        let _ = h.scaling();
+        let _ = h.zooms();
+        let _ = (h.num_voxels(), h.data_bytes(), h.vox_offset());
+        let _ = tioxide::affine::qform(&h);
+        for (name, _) in h.fields() {
+            let _ = (
+                h.int(name),
+                h.float(name),
+                h.number(name),
+                h.ints(name),
+                h.floats(name),
+            );
+        }
+        let again = serialize(h.format(), h.endian(), h.fields());
+        let back = NiftiHeader::parse(&again, pair)
+            .unwrap_or_else(|e| panic!("a parsed header, serialized again, is refused: {e}"));
+        assert_eq!(back.shape(), h.shape());
+        assert_eq!(back.datatype(), h.datatype());
+        let tail = data.get(h.format().header_size()..).unwrap_or(&[]);
+        let _ = h.parse_extensions(tail, !pair);
+        let _ = h.extensions().len();
+    }
+}
+
+/// Everything the streaming decoder yields, up to `MAX_OUT + 1` bytes, and
+/// whether it reached the end of the stream cleanly.
+fn stream_decode(data: &[u8]) -> (Vec<u8>, tioxide::Result<()>) {
+    let mut s = GzStream::new(data, 512);
+    let mut out = vec![0u8; MAX_OUT + 1];
+    match s.read_up_to(&mut out) {
+        Ok(n) => {
+            out.truncate(n);
+            let end = if n > MAX_OUT { Ok(()) } else { s.drain() };
+            (out, end)
+        }
+        Err(e) => (Vec::new(), Err(e)),
+    }
+}
+
+/// The gzip decoders: libdeflate over the whole stream and the streaming
+/// zlib-rs reader must agree on the bytes and on whether the stream is valid.
+pub fn gz_decode(data: &[u8]) {
+    let mut out = vec![0u8; MAX_OUT];
+    let whole = inflate_members(data, &mut out);
+    let (streamed, end) = stream_decode(data);
+    match whole {
+        Ok(Inflated::Complete(n)) => {
+            assert!(
+                end.is_ok(),
+                "libdeflate accepts, the stream reader says {end:?}"
+            );
+            assert_eq!(streamed.len(), n, "decoded lengths differ");
+            assert!(streamed == out[..n], "decoded bytes differ");
+        }
+        Ok(Inflated::Overflow) => {}
+        Err(e) => assert!(
+            end.is_err(),
+            "libdeflate refuses ({e}), the stream reader accepts {} bytes",
+            streamed.len()
+        ),
+    }
+}
+
+/// A sidecar of `index` for `src`, as bytes (through a temporary file).
+fn sidecar_bytes(index: &SeekIndex, src: &[u8]) -> Option<Vec<u8>> {
+    let path = std::env::temp_dir().join(format!("tioxide-fuzz-{}.tioxidx", std::process::id()));
+    tioxide::gz::save_sidecar(&path, index, &src).ok()?;
+    let bytes = std::fs::read(&path).ok();
+    let _ = std::fs::remove_file(&path);
+    bytes
+}
+
+/// The seek index: `ctl` picks a span (1 KiB to 64 KiB), ranges to read and
+/// a damage to a saved index; `gz` is the stream. Indexing (`extend`),
+/// each chunk decoded from its checkpoints (`decode_chunk`), and range reads
+/// (`IndexedGz::read_ranges`, also through a damaged saved index) must equal
+/// a whole-stream decode, or fail.
+pub fn gz_index(data: &[u8]) {
+    if data.len() < 8 {
+        return;
+    }
+    let (ctl, gz) = data.split_at(8);
+    let src: &[u8] = gz;
+    let mut full = vec![0u8; MAX_OUT];
+    let full = match inflate_members(gz, &mut full) {
+        Ok(Inflated::Complete(n)) => {
+            full.truncate(n);
+            Some(full)
+        }
+        _ => None,
+    };
+    let Ok(first) = first_data_offset(&src) else {
+        return;
+    };
+    let span = 1024u64 << (ctl[0] % 7);
+    let mut index = SeekIndex {
+        span,
+        points: vec![Checkpoint::member_start(0, first)],
+        complete: false,
+    };
+    let kept = extend(&src, &mut index, u64::MAX, &|_, _| true);
+    let Some(full) = full else {
+        return;
+    };
+    let kept = kept.unwrap_or_else(|e| panic!("libdeflate decodes the stream, indexing says {e}"));
+    assert!(index.complete, "an index built to the end is not complete");
+    assert_eq!(index.total_out(), Some(full.len() as u64), "indexed length");
+    for (i, bytes) in &kept {
+        let (a, b) = index.chunk_range(*i);
+        assert!(
+            bytes[..] == full[a as usize..b as usize],
+            "chunk {i} kept by extend"
+        );
+    }
+    for i in 0..index.chunks() {
+        let (a, b) = (&index.points[i], &index.points[i + 1]);
+        let (buf, valid) = decode_chunk(&src, a, b, None)
+            .unwrap_or_else(|e| panic!("chunk {i} of a good stream: {e}"));
+        let start = tioxide::gz::prefix_len(a);
+        let (lo, hi) = index.chunk_range(i);
+        assert_eq!(valid as u64, hi - lo);
+        assert!(
+            buf[start..start + valid] == full[lo as usize..hi as usize],
+            "chunk {i}"
+        );
+    }
+    // Up to three sorted, disjoint ranges from the control bytes.
+    let n = full.len() as u64;
+    let mut cuts: Vec<u64> = ctl[1..7]
+        .iter()
+        .map(|&c| {
+            if n == 0 {
+                0
+            } else {
+                u64::from(c) * (n + 1) / 256
+            }
+        })
+        .collect();
+    cuts.sort_unstable();
+    let ranges: Vec<(u64, u64)> = cuts.chunks(2).map(|c| (c[0], c[1])).collect();
+    let check = |gz: &IndexedGz<'_>, what: &str| {
+        let mut got: Vec<Vec<u8>> = vec![Vec::new(); ranges.len()];
+        let r = gz.read_ranges(&ranges, &mut |k, bytes| got[k].extend_from_slice(bytes));
+        if r.is_ok() {
+            for (k, &(a, b)) in ranges.iter().enumerate() {
+                assert!(got[k] == full[a as usize..b as usize], "range {k} ({what})");
+            }
+        }
+        r
+    };
+    check(&IndexedGz::new(&src, None, None), "fresh index")
+        .unwrap_or_else(|e| panic!("range read of a good stream: {e}"));
+    // A saved index with one byte changed (and its checksum fixed): refused
+    // with a warning, or used with correct results, or a clean error.
+    if let Some(mut saved) = sidecar_bytes(&index, src) {
+        let body = saved.len() - 4;
+        let at = usize::from(u16::from_le_bytes([ctl[7], ctl[0]])) % body;
+        saved[at] ^= ctl[7] | 1;
+        let crc = crc32fast::hash(&saved[..body]).to_le_bytes();
+        saved[body..].copy_from_slice(&crc);
+        let _ = check(
+            &IndexedGz::new(&src, None, None).with_saved_index(Some(saved)),
+            "damaged saved index",
+        );
+        let _ = tioxide::gz::take_warnings();
+    }
+}
+
+/// Region reads of an image in a byte source: `ctl` (3 bytes per axis)
+/// picks a region; it must equal the same region cut from a full read
+/// whenever the full read succeeds.
+pub fn region(data: &[u8]) {
+    if data.len() < 21 {
+        return;
+    }
+    let (ctl, image) = data.split_at(21);
+    let src: &[u8] = image;
+    let Ok(img) = StreamImage::open(&src, None, None) else {
+        return;
+    };
+    let h = img.header();
+    let shape = h.shape().to_vec();
+    let axes: Vec<AxisRange> = shape
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let c = &ctl[(3 * i) % 21..(3 * i) % 21 + 3];
+            let step = [1isize, 1, 2, 3, -1, -2][usize::from(c[2]) % 6];
+            let start = usize::from(c[0]) % n;
+            let room = if step > 0 {
+                (n - start).div_ceil(step as usize)
+            } else {
+                start / step.unsigned_abs() + 1
+            };
+            let count = 1 + usize::from(c[1]) % room.min(16);
+            AxisRange { start, step, count }
+        })
+        .collect();
+    let region = Region(axes);
+    let part = img.read(Some(&region));
+    // A full read only when the image is small (the header may claim any size).
+    if h.data_bytes() > MAX_OUT * 4 {
+        return;
+    }
+    let Ok(full) = img.read(None) else {
+        return;
+    };
+    let part = part.unwrap_or_else(|e| panic!("the full read works, the region read says {e}"));
+    let elem = full.dtype.size();
+    let want = extract(full.data.bytes(), &full.shape, elem, &region)
+        .unwrap_or_else(|e| panic!("cutting a valid region: {e}"));
+    assert_eq!(part.dtype, full.dtype);
+    assert_eq!(part.shape, region.shape());
+    assert!(
+        part.data.bytes() == want.bytes(),
+        "region bytes differ from the full read's"
+    );
+}
