@@ -349,3 +349,28 @@ def test_to() -> None:
     result = tio.To(torch.float64)(subject)
     assert all(image.data.dtype == torch.float64 for image in result.images.values())
     assert result.applied_transforms[0].params == {"to_args": (torch.float64,), "to_kwargs": {}}
+
+
+def test_transforms_pickle() -> None:
+    import pickle
+
+    transform = tio.Compose(
+        [tio.OneOf([tio.Flip(axes=(0,)), tio.Pad(padding=1)]), tio.Noise(std=(0, 1)), Shift(2.0)]
+    )
+    clone = pickle.loads(pickle.dumps(transform))
+    assert repr(clone) == repr(transform)
+    subject = make_subject()
+    torch.manual_seed(0)
+    first = transform(subject)
+    torch.manual_seed(0)
+    second = clone(subject)
+    assert torch.equal(first.t1.data, second.t1.data)
+
+
+def test_subjects_without_images() -> None:
+    points = tio.Subject(p=tio.Points(torch.zeros(2, 3)), note="no image")
+    assert tio.Flip(axes=(0,))(points).note == "no image"
+    assert tio.Resample(2)(points).applied_transforms[0].params == {"selected_images": []}
+    for transform in (tio.CropOrPad(4), tio.Reorient("LPS"), tio.EnsureShapeMultiple(4)):
+        with pytest.raises(RuntimeError, match="needs an image in the subject|has no images"):
+            transform(points)

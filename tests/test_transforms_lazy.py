@@ -251,3 +251,21 @@ def test_intensity_after_lazy_crop(volumes: dict[str, Path]) -> None:
     loaded.load()
     eager = tio.Compose([tio.CropOrPad(5), tio.RescaleIntensity(out_min=0.0, out_max=1.0)])(loaded)
     assert_images_equal(lazy, eager)
+
+
+def test_simpleitk_files_are_read_by_region(tmp_path: Path) -> None:
+    sitk = pytest.importorskip("SimpleITK")
+    array = np.random.default_rng(1).integers(0, 100, size=(7, 9, 11)).astype(np.int16)
+    image = sitk.GetImageFromArray(array)
+    image.SetSpacing((1.0, 1.5, 2.0))
+    image.SetOrigin((3.0, -4.0, 5.0))
+    path = tmp_path / "image.nrrd"
+    sitk.WriteImage(image, str(path))
+    chain = tio.Compose([tio.Reorient("LAI"), tio.CropOrPad((8, 5, 9)), tio.Flip(axes=(1,))])
+    loaded = tio.ScalarImage(path)
+    loaded.load()
+    eager = chain(loaded)
+    lazy = chain(tio.ScalarImage(path))
+    assert not lazy.is_loaded
+    assert_images_equal(lazy, eager)
+    assert history(lazy) == history(eager)

@@ -259,6 +259,17 @@ def _init_parameters(cls: type) -> dict[str, Any]:
     return params
 
 
+def first_image(subject: Subject, transform: Transform) -> Image:
+    """The subject's first image, which gives shapes and affines to some transforms.
+
+    Raises:
+        RuntimeError: The subject has no image (TorchIO lets StopIteration out).
+    """
+    for image in subject.images.values():
+        return image
+    raise RuntimeError(f"{type(transform).__name__} needs an image in the subject, which has none")
+
+
 def replace_image(subject: Subject, name: str, image: Image) -> None:
     """Put ``image`` in ``subject`` under ``name`` (transforms make new images)."""
     subject._images[name] = image

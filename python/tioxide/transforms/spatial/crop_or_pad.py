@@ -8,7 +8,7 @@ from typing import Any, Literal
 import torch
 
 from ...data.subject import Subject
-from ..transform import SpatialTransform, replace_image
+from ..transform import SpatialTransform, first_image, replace_image
 from . import _ops
 from ._padding import PaddingMode, parse_padding_mode
 
@@ -155,7 +155,7 @@ class CropOrPad(SpatialTransform):
         return subject
 
     def make_params(self, subject: Subject) -> dict[str, Any]:
-        first = next(iter(subject.images.values()))
+        first = first_image(subject, self)
         shape = first.spatial_shape
         target = target_voxels(self.target_shape, self.units, first.spacing, shape)
         padding, cropping = crop_and_pad(

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from ...data.subject import Subject
-from ..transform import SpatialTransform
+from ..transform import SpatialTransform, first_image
 from ._padding import PaddingMode, parse_padding_mode
 from .crop_or_pad import CropOrPad
 
@@ -90,7 +90,7 @@ class EnsureShapeMultiple(SpatialTransform):
         return crop_or_pad._apply_to_subject(subject, batched=False)
 
     def make_params(self, subject: Subject) -> dict[str, Any]:
-        shape = next(iter(subject.images.values())).spatial_shape
+        shape = first_image(subject, self).spatial_shape
         return {"target_shape": multiple_shape(shape, self.target_multiple, self.method)}
 
     def apply_transform(self, subject: Subject, params: dict[str, Any]) -> Subject:

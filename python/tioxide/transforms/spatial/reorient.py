@@ -8,7 +8,7 @@ import torch
 
 from ...data.orientation import axis_directions
 from ...data.subject import Subject
-from ..transform import SpatialTransform, replace_image
+from ..transform import SpatialTransform, first_image, replace_image
 from . import _ops
 
 # Orientation letter -> (world axis, sense) in RAS+.
@@ -76,7 +76,7 @@ class Reorient(SpatialTransform):
         self.orientation = _parse_orientation(orientation)
 
     def make_params(self, subject: Subject) -> dict[str, Any]:
-        affine = next(iter(subject.images.values())).affine.data.cpu()
+        affine = first_image(subject, self).affine.data.cpu()
         return {
             "ornt": reorientation(affine, self.orientation),
             "original_orientation": _codes(affine),
