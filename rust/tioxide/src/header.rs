@@ -478,7 +478,7 @@ fn validate_dims(dim: &[i64]) -> Result<Vec<usize>> {
         total = total
             .checked_mul(d as u64)
             .filter(|&t| t <= (1u64 << 56))
-            .ok_or_else(|| bad("the number of voxels overflows".into()))?;
+            .ok_or_else(|| bad("more than 2^56 voxels (no file can hold them)".into()))?;
         shape.push(usize::try_from(d).map_err(|_| bad(format!("dim[{i}] too large")))?);
     }
     Ok(shape)
