@@ -579,7 +579,7 @@ CHILD = textwrap.dedent(
         t = threading.Thread(target=cutter)
         t.start()
         seen = {}
-        end = time.monotonic() + 3
+        end = time.monotonic() + 8
         while time.monotonic() < end:
             for op, fn in (("read", lambda: nifti.read(path)),
                            ("region", lambda: nifti.read(path, (slice(0, 64),) * 3)),
