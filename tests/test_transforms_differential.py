@@ -89,6 +89,11 @@ def _cases(seed: int) -> list[tuple[str, dict[str, Any]]]:
             },
         ),
         ("Affine", {"degrees": 15, "center": "origin", "label_interpolation": "linear"}),
+        (
+            "ElasticDeformation",
+            {"control_points": np.random.default_rng(seed).uniform(-2, 2, size=(5, 4, 6, 3))},
+        ),
+        ("Spatial", {"target": 1.7, "scales": (1.1, 0.9, 1.0), "locked_borders": 0}),
         ("Lambda", {"function": lambda x: x.flip(1), "types_to_apply": "label"}),
     ]
 
@@ -123,6 +128,19 @@ def test_subject_like_torchio(seed: int, index: int) -> None:
         ("Affine", {"scales": (0.8, 1.2), "degrees": (-10, 10), "translation": (-3, 3)}),
         ("Affine", {"scales": (0.5, 1.5), "isotropic": True}),
         ("Affine", {"degrees": (0, 0, -90, 90, 0, 0), "image_interpolation": "nearest"}),
+        ("ElasticDeformation", {"max_displacement": (0.5, 3.0), "num_control_points": 5}),
+        ("ElasticDeformation", {"max_displacement": (1, 2, 0, 1, 2, 3), "locked_borders": 1}),
+        (
+            "Spatial",
+            {
+                "target": (0.8, 2.0),
+                "degrees": (-8, 8),
+                "max_displacement": 1.5,
+                "num_control_points": (5, 6, 7),
+                "affine_first": False,
+                "default_pad_value": "otsu",
+            },
+        ),
     ],
 )
 def test_random_transforms_draw_like_torchio(seed: int, name: str, kwargs: dict[str, Any]) -> None:

@@ -62,8 +62,9 @@ def test_names_exported_like_torchio() -> None:
         "Transform", "SpatialTransform", "IntensityTransform", "AppliedTransform", "Compose",
         "OneOf", "SomeOf", "Lambda", "Choice", "To", "apply_inverse_transform", "Flip", "Pad",
         "Crop", "CropOrPad", "EnsureShapeMultiple", "Transpose", "Reorient", "CopyAffine",
-        "Resample", "Resize", "Affine", "Clamp", "RescaleIntensity", "Normalize", "Standardize",
-        "ZNormalization", "Noise", "Gamma", "Blur", "RemapLabels", "RemoveLabels", "OneHot",
+        "Resample", "Resize", "Affine", "Spatial", "ElasticDeformation", "Clamp",
+        "RescaleIntensity", "Normalize", "Standardize", "ZNormalization", "Noise", "Gamma",
+        "Blur", "RemapLabels", "RemoveLabels", "OneHot",
     ]  # fmt: skip
     for name in names:
         ours = getattr(tio, name)

@@ -198,6 +198,8 @@ def test_resampling_inverses_like_torchio(seed: int) -> None:
             [
                 lib.Affine(scales=(0.9, 1.1), degrees=(-10, 10), translation=(-2, 2)),
                 lib.Resample((1.0, 2.5), antialias=True),
+                lib.ElasticDeformation(max_displacement=(0.5, 1.5), num_control_points=5),
+                lib.Spatial(target=1.2, degrees=5, max_displacement=1.0, affine_first=False),
                 lib.Resize((7, 8, 9)),
             ]
         )
@@ -258,6 +260,23 @@ def test_images_on_different_grids_resample_to_one_grid() -> None:
     assert torch.equal(resampled.seg.data[:, 1:-1, 1:-1, 1:-1], expected[:, 1:-1, 1:-1, 1:-1])
 
 
+def test_elastic_round_trip_within_interpolation_error() -> None:
+    image = tio.ScalarImage(_blob((24, 24, 24)))
+    field = torch.zeros(6, 6, 6, 3)
+    field[2:4, 2:4, 2:4] = torch.tensor([0.6, -0.3, 0.3])  # small, smooth, no folding
+    deformed = tio.ElasticDeformation(control_points=field)(image)
+    assert not torch.allclose(deformed.data, image.data, atol=0.01)
+    restored = deformed.apply_inverse_transform()
+    interior = (slice(None), slice(4, -4), slice(4, -4), slice(4, -4))
+    # Negated displacements undo the deformation up to second-order terms.
+    torch.testing.assert_close(restored.data[interior], image.data[interior], atol=0.05, rtol=0)
+
+
+def test_large_displacements_warn_like_torchio() -> None:
+    with pytest.warns(RuntimeWarning, match="folding may occur"):
+        tio.ElasticDeformation(max_displacement=20, num_control_points=5)(_blob((10, 10, 10)))
+
+
 def test_resampling_errors() -> None:
     with pytest.raises(NotImplementedError, match='image_interpolation="cubic" is not implemented'):
         tio.Resample(1, image_interpolation="cubic")
@@ -279,6 +298,16 @@ def test_resampling_errors() -> None:
         tio.Affine(scales=(0.0, 1.0))
     with pytest.raises(ValueError, match="isotropic"):
         tio.Affine(scales=(1, 2, 3), isotropic=True)
+    with pytest.raises(ValueError, match="greater than 3"):
+        tio.ElasticDeformation(num_control_points=3)
+    with pytest.raises(ValueError, match="identity elastic field"):
+        tio.ElasticDeformation(num_control_points=(4, 7, 7))
+    with pytest.raises(ValueError, match="locked_borders"):
+        tio.ElasticDeformation(locked_borders=3)
+    with pytest.raises(ValueError, match="non-negative"):
+        tio.ElasticDeformation(max_displacement=(-1.0, 1.0))
+    with pytest.raises(ValueError, match="shape"):
+        tio.ElasticDeformation(control_points=torch.zeros(5, 5, 5))
     subject, _ = subject_pair(0)
     with pytest.raises(ValueError, match='Unknown target "nope"'):
         tio.Resample("nope")(subject)

@@ -20,15 +20,18 @@ from .label.remap_labels import RemapLabels
 from .label.remove_labels import RemoveLabels
 from .lambda_transform import Lambda
 from .parameter_range import Choice
+from .spatial.affine import Affine
 from .spatial.copy_affine import CopyAffine
 from .spatial.crop import Crop
 from .spatial.crop_or_pad import CropOrPad
+from .spatial.elastic_deformation import ElasticDeformation
 from .spatial.ensure_shape_multiple import EnsureShapeMultiple
 from .spatial.flip import Flip
 from .spatial.pad import Pad
 from .spatial.reorient import Reorient
-from .spatial.resample import Affine, Resample
+from .spatial.resample import Resample
 from .spatial.resize import Resize
+from .spatial.spatial import Spatial
 from .spatial.transpose import Transpose
 from .to import To
 from .transform import IntensityTransform, SpatialTransform, Transform
@@ -43,6 +46,7 @@ __all__ = [
     "CopyAffine",
     "Crop",
     "CropOrPad",
+    "ElasticDeformation",
     "EnsureShapeMultiple",
     "Flip",
     "Gamma",
@@ -60,6 +64,7 @@ __all__ = [
     "RescaleIntensity",
     "Resize",
     "SomeOf",
+    "Spatial",
     "SpatialTransform",
     "Standardize",
     "To",

@@ -212,21 +212,54 @@ def motion_matrix(
 # -- sampling -----------------------------------------------------------------------------
 
 
-def sampling_grid(
-    input_space: Space, output_space: Space, motion: npt.NDArray[np.float64] | None
+def voxel_grid(
+    input_space: Space,
+    output_space: Space,
+    motion: npt.NDArray[np.float64] | None,
+    displacement: Tensor | None = None,
+    *,
+    affine_first: bool = True,
 ) -> Tensor:
-    """``(1, K, J, I, 3)`` normalised input coordinates of each output voxel, for grid_sample."""
-    (in_shape, in_affine), (out_shape, out_affine) = input_space, output_space
+    """``(I, J, K, 3)`` input voxel coordinates of each output voxel.
+
+    Output voxel -> world (output affine) -> inverse motion -> input voxel.
+    ``displacement`` (``(I, J, K, 3)`` in mm on the output grid) is added in
+    input voxels after the mapping (``affine_first``) or in output voxels before it.
+    """
+    (_, in_affine), (out_shape, out_affine) = input_space, output_space
     inverse_motion = np.eye(4) if motion is None else np.linalg.inv(motion)
     mapping = np.linalg.inv(in_affine.numpy()) @ inverse_motion @ out_affine.numpy()
     matrix = torch.as_tensor(mapping, dtype=torch.float32)
     axes = [torch.arange(n, dtype=torch.float32) for n in out_shape]
     coordinates = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1)
-    homogeneous = torch.cat([coordinates, torch.ones(*out_shape, 1)], dim=-1)
-    voxels = (homogeneous @ matrix.T)[..., :3]
-    extent = torch.tensor([max(n - 1, 1) for n in in_shape], dtype=torch.float32)
+
+    def mapped(points: Tensor) -> Tensor:
+        homogeneous = torch.cat([points, torch.ones(*points.shape[:-1], 1)], dim=-1)
+        return (homogeneous @ matrix.T)[..., :3]
+
+    if displacement is None:
+        return mapped(coordinates)
+    if affine_first:
+        in_spacing = torch.as_tensor(in_affine.spacing, dtype=torch.float32)
+        return mapped(coordinates) + displacement / in_spacing
+    out_spacing = torch.as_tensor(out_affine.spacing, dtype=torch.float32)
+    return mapped(coordinates + displacement / out_spacing)
+
+
+def normalised_grid(voxels: Tensor, input_shape: tuple[int, int, int]) -> Tensor:
+    """Voxel coordinates as grid_sample's ``(1, K, J, I, 3)`` grid in [-1, 1] (corners aligned)."""
+    extent = torch.tensor([max(n - 1, 1) for n in input_shape], dtype=torch.float32)
     normalised = 2.0 * voxels / extent - 1.0
     return normalised.permute(2, 1, 0, 3).unsqueeze(0)
+
+
+def dense_displacement(control_points: Tensor, shape: tuple[int, int, int]) -> Tensor:
+    """The ``(n_i, n_j, n_k, 3)`` control-point field upsampled trilinearly to ``shape``."""
+    field = control_points.float().permute(3, 0, 1, 2).unsqueeze(0)
+    dense = torch.nn.functional.interpolate(
+        field, size=list(shape), mode="trilinear", align_corners=True
+    )
+    return dense[0].permute(1, 2, 3, 0)
 
 
 def sample(data: Tensor, grid: Tensor, mode: str, fill: float | Tensor) -> Tensor:
