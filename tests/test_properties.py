@@ -141,7 +141,9 @@ def index_expressions(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[Any, ...
         n = shape[axis]
         bound = st.one_of(st.none(), st.integers(-n - 2, n + 2))
         kind = draw(st.sampled_from(["int", "slice", "slice", "newaxis", "stop"]))
-        if kind == "stop":  # fewer indices than axes
+        if kind == "stop":  # fewer indices than axes (not after an Ellipsis, which
+            if Ellipsis in items:  # would align the indices drawn so far to the end)
+                continue
             break
         if kind == "int":
             items.append(draw(st.integers(-n, n - 1)))
