@@ -94,6 +94,18 @@ def _cases(seed: int) -> list[tuple[str, dict[str, Any]]]:
             {"control_points": np.random.default_rng(seed).uniform(-2, 2, size=(5, 4, 6, 3))},
         ),
         ("Spatial", {"target": 1.7, "scales": (1.1, 0.9, 1.0), "locked_borders": 0}),
+        ("Resample", {"target": 2.0, "image_interpolation": rng.choice(["cubic", 2, 5])}),
+        ("Resample", {"target": rng.uniform(0.6, 3.0), "label_interpolation": "label"}),
+        (
+            "Resample",
+            {
+                "target": 2.5,
+                "label_interpolation": "label",
+                "antialias": True,
+                "one_hot_label_interpolation": rng.choice(["nearest", "linear", 3]),
+            },
+        ),
+        ("Affine", {"degrees": 12, "label_interpolation": "label", "default_pad_label": 7}),
         ("Lambda", {"function": lambda x: x.flip(1), "types_to_apply": "label"}),
     ]
 

@@ -278,10 +278,10 @@ def test_large_displacements_warn_like_torchio() -> None:
 
 
 def test_resampling_errors() -> None:
-    with pytest.raises(NotImplementedError, match='image_interpolation="cubic" is not implemented'):
-        tio.Resample(1, image_interpolation="cubic")
-    with pytest.raises(NotImplementedError, match="label"):
-        tio.Resample(1, label_interpolation="label")
+    with pytest.raises(ValueError, match='image_interpolation cannot be "label"'):
+        tio.Resample(1, image_interpolation="label")
+    with pytest.raises(ValueError, match="order 9 is not supported"):
+        tio.Resample(1, label_interpolation=9)
     with pytest.raises(ValueError, match="not supported"):
         tio.Resample(1, image_interpolation="bicubic")
     with pytest.raises(ValueError, match="Target not understood"):
@@ -316,3 +316,27 @@ def test_resampling_errors() -> None:
     )
     with pytest.raises(RuntimeError, match='Image "b" has shape'):
         tio.Affine(degrees=10)(mismatched)
+
+
+def test_label_mode_keeps_only_present_labels() -> None:
+    labels = torch.zeros(1, 12, 12, 12, dtype=torch.int16)
+    labels[:, 3:9, 3:9, 3:9] = 5
+    labels[:, 5:7, 5:7, 5:7] = 2
+    image = tio.LabelMap(labels, affine=np.diag([1.0, 1.0, 1.0, 1.0]))
+    coarse = tio.Resample(2.0, label_interpolation="label")(image)
+    assert coarse.data.dtype == torch.int16
+    assert set(coarse.data.unique().tolist()) <= {0, 2, 5}
+    moved = tio.Affine(degrees=(0, 0, 30), label_interpolation="label", default_pad_label=9)(image)
+    assert set(moved.data.unique().tolist()) <= {0, 2, 5, 9}
+
+
+def test_bspline_interpolation_needs_torch_interpol(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "interpol" else real(name, *a)
+    )
+    image = tio.ScalarImage(torch.rand(1, 5, 5, 5))
+    with pytest.raises(ImportError, match=r"pip install tioxide\[interpol\]"):
+        tio.Resample(2.0, image_interpolation="cubic")(image)

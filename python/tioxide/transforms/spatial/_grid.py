@@ -9,6 +9,7 @@ step (float64 matrices, float32 grids) so that results agree to the bit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from torch import Tensor
 from torch.distributions import Distribution
 
 from ...data.affine import AffineMatrix
+from ...data.extras import require
 from ...data.image import Image, ScalarImage
 from ...data.subject import Subject
 from .._smoothing import gaussian_smooth
@@ -27,37 +29,31 @@ from ..parameter_range import Choice, _ParameterRange
 #: A grid: ``(spatial shape, affine)``.
 Space = tuple[tuple[int, int, int], AffineMatrix]
 
-INTERPOLATIONS = ("nearest", "linear")
-_NOT_IMPLEMENTED = ("quadratic", "cubic", "fourth", "fifth", "sixth", "seventh", "label")
+#: Interpolation modes by B-spline order, then TorchIO's partial-volume mode for labels.
+ORDERS = ("nearest", "linear", "quadratic", "cubic", "fourth", "fifth", "sixth", "seventh")
+LABEL = "label"
 PAD_VALUES = ("minimum", "mean", "otsu")
 
 
-def parse_interpolation(value: object, what: str) -> str:
-    """``"nearest"`` or ``"linear"`` (orders 0 and 1 too; case ignored).
+def parse_interpolation(value: object, what: str, *, label: bool = True) -> str:
+    """A mode of :data:`ORDERS` (an int is its order; case ignored), or ``"label"``.
 
     Raises:
-        NotImplementedError: B-spline orders 2-7 and the ``"label"`` mode of
-            TorchIO 2, which tioxide does not implement yet.
-        ValueError: An unknown mode or order.
+        ValueError: An unknown mode or order, or ``"label"`` where it is not allowed.
         TypeError: Neither a string nor an int.
     """
     if isinstance(value, int) and not isinstance(value, bool):
-        if value in (0, 1):
-            return INTERPOLATIONS[value]
-        if 2 <= value <= 7:
-            value = _NOT_IMPLEMENTED[value - 2]
-        else:
+        if not 0 <= value < len(ORDERS):
             raise ValueError(f"Interpolation order {value} is not supported. Must be 0-7.")
+        return ORDERS[value]
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a string or int, got {type(value)}")
     lowered = value.lower()
-    if lowered in _NOT_IMPLEMENTED:
-        raise NotImplementedError(
-            f'{what}="{lowered}" is not implemented in tioxide yet; use "linear" or "nearest"'
-        )
-    if lowered not in INTERPOLATIONS:
+    if lowered == LABEL and not label:
+        raise ValueError(f'{what} cannot be "{LABEL}"')
+    if lowered not in (*ORDERS, LABEL):
         raise ValueError(
-            f'{what} "{lowered}" is not supported. Supported values are {INTERPOLATIONS}'
+            f'Interpolation "{lowered}" is not supported. Supported values are {(*ORDERS, LABEL)}'
         )
     return lowered
 
@@ -262,14 +258,31 @@ def dense_displacement(control_points: Tensor, shape: tuple[int, int, int]) -> T
     return dense[0].permute(1, 2, 3, 0)
 
 
-def sample(data: Tensor, grid: Tensor, mode: str, fill: float | Tensor) -> Tensor:
-    """Sample ``(C, I, J, K)`` at ``grid``; outside the input, ``fill`` (a number or per channel).
+def sample(data: Tensor, voxels: Tensor, grid: Tensor, mode: str, fill: float | Tensor) -> Tensor:
+    """Sample ``(C, I, J, K)`` at ``voxels`` (``grid`` is the same, normalised for grid_sample).
 
+    Nearest and linear: ``grid_sample``, with ``fill`` (a number or one per
+    channel) outside the input. Orders 2-7: B-splines of ``torch-interpol``
+    (mirrored borders, zeros outside; ``fill`` is not used, as in TorchIO).
     The result has ``data``'s dtype (sampled in float32).
     """
+    order = ORDERS.index(mode)
+    if order >= 2:
+        interpol: Any = require(
+            "interpol", "interpol", package="torch-interpol", purpose=(f"{mode} interpolation")
+        )
+        pulled = interpol.grid_pull(
+            data.float().unsqueeze(0),
+            voxels.to(data.device).unsqueeze(0),
+            interpolation=order,
+            bound="dct2",
+            extrapolate=False,
+            prefilter=True,
+        )
+        return pulled[0].to(data.dtype)  # type: ignore[no-any-return]
     volume = data.unsqueeze(0).permute(0, 1, 4, 3, 2).float()  # grid_sample wants (N, C, D, H, W)
     grid = grid.to(volume.device)
-    torch_mode = "bilinear" if mode == "linear" else "nearest"
+    torch_mode = "bilinear" if order == 1 else "nearest"
     sampled = torch.nn.functional.grid_sample(
         volume, grid, mode=torch_mode, padding_mode="zeros", align_corners=True
     )
@@ -280,6 +293,39 @@ def sample(data: Tensor, grid: Tensor, mode: str, fill: float | Tensor) -> Tenso
         )
         sampled = torch.where(inside > 0.5, sampled, fill_value)
     return sampled.permute(0, 1, 4, 3, 2)[0].to(data.dtype)
+
+
+def sample_labels(
+    data: Tensor,
+    voxels: Tensor,
+    grid: Tensor,
+    mode: str,
+    fill: float,
+    smooth: Callable[[Tensor], Tensor] | None,
+) -> Tensor:
+    """Partial-volume resampling of a label map (TorchIO's ``"label"`` mode).
+
+    One channel: each label present becomes a channel of 0s and 1s, the
+    channels are (smoothed and) resampled with ``mode``, and each voxel takes
+    the label of the largest; voxels mostly outside the input get ``fill``.
+    Several channels (already one-hot or probabilities) are resampled as they
+    are, with zeros outside, as floats.
+    """
+    if data.shape[0] > 1:
+        channels = data.float()
+        if smooth is not None:
+            channels = smooth(channels)
+        sampled = sample(channels, voxels, grid, mode, 0.0)
+        return sampled.to(data.dtype) if data.dtype.is_floating_point else sampled
+    labels = torch.unique(data)
+    one_hot = (data[0].unsqueeze(0) == labels.reshape(-1, 1, 1, 1)).float()
+    if smooth is not None:
+        one_hot = smooth(one_hot)
+    sampled = sample(one_hot, voxels, grid, mode, 0.0)
+    winners = labels[sampled.argmax(dim=0)]
+    inside = sampled.sum(dim=0) > 0.5
+    result = torch.where(inside, winners, torch.full_like(winners, fill))
+    return result.unsqueeze(0).to(data.dtype)
 
 
 def _fill_tensor(fill: float | Tensor, reference: Tensor) -> Tensor | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -154,7 +155,7 @@ def resample_images(
     image through the first one's affine; the results agree when images share
     a grid, which motions and deformations require).
     """
-    grids: dict[tuple[Any, ...], Tensor] = {}
+    grids: dict[tuple[Any, ...], tuple[Tensor, Tensor]] = {}
     for name in names:
         image: Image = subject[name]
         source: Space = (image.spatial_shape, image.affine)
@@ -170,17 +171,31 @@ def resample_images(
             voxels = _grid.voxel_grid(
                 source, target, motion, displacement, affine_first=settings["affine_first"]
             )
-            grids[key] = _grid.normalised_grid(voxels, source[0])
+            grids[key] = (voxels, _grid.normalised_grid(voxels, source[0]))
+        voxels, grid = grids[key]
         data = image.data
-        fill: float | Tensor
-        if isinstance(image, LabelMap):
-            mode, fill = settings["label_interpolation"], float(settings["default_pad_label"])
+        antialias = settings.get("antialias", False)
+        if isinstance(image, LabelMap) and settings["label_interpolation"] == _grid.LABEL:
+            smooth = partial(_grid.antialias, input_affine=image.affine, output_affine=target[1])
+            resampled = _grid.sample_labels(
+                data,
+                voxels,
+                grid,
+                settings.get("one_hot_label_interpolation", "linear"),
+                float(settings["default_pad_label"]),
+                smooth if antialias else None,
+            )
+        elif isinstance(image, LabelMap):
+            mode = settings["label_interpolation"]
+            fill = float(settings["default_pad_label"])
+            resampled = _grid.sample(data, voxels, grid, mode, fill)
         else:
-            mode = settings["image_interpolation"]
-            fill = _grid.fill_value(data, settings["default_pad_value"])
-            if settings.get("antialias", False):
+            fill_value = _grid.fill_value(data, settings["default_pad_value"])
+            if antialias:
                 data = _grid.antialias(data, image.affine, target[1])
-        resampled = _grid.sample(data, grids[key], mode, fill)
+            resampled = _grid.sample(
+                data, voxels, grid, settings["image_interpolation"], fill_value
+            )
         replace_image(subject, name, image.new_like(data=resampled, affine=target[1].clone()))
 
 
@@ -287,13 +302,13 @@ class Spatial(SpatialTransform):
             )
         self.affine_first = affine_first
         self.image_interpolation = _grid.parse_interpolation(
-            image_interpolation, "image_interpolation"
+            image_interpolation, "image_interpolation", label=False
         )
         self.label_interpolation = _grid.parse_interpolation(
             label_interpolation, "label_interpolation"
         )
         self.one_hot_label_interpolation = _grid.parse_interpolation(
-            one_hot_label_interpolation, "one_hot_label_interpolation"
+            one_hot_label_interpolation, "one_hot_label_interpolation", label=False
         )
         self.antialias = antialias
         self.default_pad_value = _pad_value(default_pad_value)
@@ -391,6 +406,7 @@ class Spatial(SpatialTransform):
             affine_first=not params["affine_first"],
             image_interpolation=params["image_interpolation"],
             label_interpolation=params["label_interpolation"],
+            one_hot_label_interpolation=params.get("one_hot_label_interpolation", "linear"),
             default_pad_value=params["default_pad_value"],
             default_pad_label=params["default_pad_label"],
             copy=False,
@@ -410,6 +426,7 @@ class _SpatialInverse(SpatialTransform):
         affine_first: bool,
         image_interpolation: str,
         label_interpolation: str,
+        one_hot_label_interpolation: str = "linear",
         default_pad_value: str | float,
         default_pad_label: float,
         **kwargs: Any,
@@ -422,6 +439,7 @@ class _SpatialInverse(SpatialTransform):
             "affine_first": affine_first,
             "image_interpolation": image_interpolation,
             "label_interpolation": label_interpolation,
+            "one_hot_label_interpolation": one_hot_label_interpolation,
             "default_pad_value": default_pad_value,
             "default_pad_label": default_pad_label,
             "antialias": False,
