@@ -17,8 +17,8 @@ class Resample(Spatial):
             ``(spatial_shape, affine)`` pair, or ``None`` (keep the grid).
             With a voxel size, the field of view keeps its centre and sizes
             are rounded down.
-        image_interpolation: ``"linear"`` or ``"nearest"`` (or 1, 0) for scalar images.
-        label_interpolation: The same for label maps (``"nearest"`` by default).
+        image_interpolation: See :class:`~tioxide.Spatial`.
+        label_interpolation: See :class:`~tioxide.Spatial`.
         one_hot_label_interpolation: See :class:`~tioxide.Spatial`.
         antialias: Smooth scalar images along downsampled axes first.
         **kwargs: Other arguments of :class:`~tioxide.Spatial` (such as
@@ -27,7 +27,6 @@ class Resample(Spatial):
     Raises:
         ValueError: A target of an unknown kind, a non-positive spacing, a bad
             interpolation or pad value.
-        NotImplementedError: B-spline interpolation orders and the ``"label"`` mode.
     """
 
     def __init__(

@@ -3,8 +3,8 @@
 :class:`~tioxide.Resample`, :class:`~tioxide.Affine` and
 :class:`~tioxide.ElasticDeformation` expose parts of it, as in TorchIO 2.
 Parameters are drawn, recorded and inverted as TorchIO does, so histories
-can be inverted by either library. Interpolation is linear or nearest
-neighbour (TorchIO's B-spline orders and ``"label"`` mode are not here yet).
+can be inverted by either library. Nearest and linear interpolation use
+``grid_sample``; B-spline orders 2-7 use ``torch-interpol``, as TorchIO does.
 """
 
 from __future__ import annotations
@@ -234,9 +234,14 @@ class Spatial(SpatialTransform):
         max_displacement: Largest random displacement in mm (0: no deformation).
         locked_borders: Outer layers of control points (0-2) held at zero.
         affine_first: Apply the motion before the deformation.
-        image_interpolation: ``"linear"`` or ``"nearest"`` (or 1, 0) for scalar images.
-        label_interpolation: The same for label maps (``"nearest"`` by default).
-        one_hot_label_interpolation: For TorchIO's ``"label"`` mode (not here yet).
+        image_interpolation: For scalar images: ``"nearest"``, ``"linear"``, or a
+            B-spline ``"quadratic"``, ``"cubic"``, ``"fourth"`` ... ``"seventh"``
+            (or the order, 0-7; orders from 2 need ``tioxide[interpol]``).
+        label_interpolation: The same for label maps (``"nearest"`` by
+            default), or ``"label"``: partial-volume resampling (each label as
+            a channel, resampled, the largest wins), which avoids staircases.
+        one_hot_label_interpolation: How the ``"label"`` mode resamples its
+            one-hot channels (any mode but ``"label"``).
         antialias: Smooth scalar images along downsampled axes first.
         default_pad_value: Scalar voxels outside the input: ``"minimum"``,
             ``"mean"`` or ``"otsu"`` (of the borders), or a number.
@@ -245,7 +250,6 @@ class Spatial(SpatialTransform):
 
     Raises:
         ValueError: Bad values for any of the above.
-        NotImplementedError: B-spline interpolation orders and the ``"label"`` mode.
     """
 
     def __init__(
