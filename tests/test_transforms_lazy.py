@@ -269,3 +269,34 @@ def test_simpleitk_files_are_read_by_region(tmp_path: Path) -> None:
     assert not lazy.is_loaded
     assert_images_equal(lazy, eager)
     assert history(lazy) == history(eager)
+
+
+class _Patches(torch.utils.data.Dataset[torch.Tensor]):
+    """Lazy images transformed in DataLoader workers."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.transform = tio.Compose([tio.CropOrPad((6, 8, 5)), tio.Flip(axes=(1,))])
+
+    def __len__(self) -> int:
+        return 4
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        image = self.transform(tio.ScalarImage(self.path))
+        assert not image.is_loaded
+        return image.data
+
+
+@pytest.mark.parametrize("context", ["fork", "spawn"])
+def test_lazy_transforms_in_dataloader_workers(volumes: dict[str, Path], context: str) -> None:
+    loaded = tio.ScalarImage(volumes[".nii.gz"])
+    loaded.load()
+    expected = tio.Compose([tio.CropOrPad((6, 8, 5)), tio.Flip(axes=(1,))])(loaded).data
+    loader = torch.utils.data.DataLoader(
+        _Patches(volumes[".nii.gz"]), batch_size=2, num_workers=2, multiprocessing_context=context
+    )
+    batches = list(loader)
+    assert len(batches) == 2
+    for batch in batches:
+        for patch in batch:
+            assert torch.equal(patch, expected)
