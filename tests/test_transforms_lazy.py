@@ -20,6 +20,7 @@ import torch
 
 import tioxide as tio
 from tioxide import nifti
+from tioxide.data.indexing import normalize_index
 from transforms_helpers import assert_images_equal, history, random_affine
 
 
@@ -300,3 +301,31 @@ def test_lazy_transforms_in_dataloader_workers(volumes: dict[str, Path], context
     for batch in batches:
         for patch in batch:
             assert torch.equal(patch, expected)
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        (slice(None), slice(None, None, -1), slice(2, 8, 2), slice(None, None, -3)),
+        (0, slice(1, 2), slice(9, 1, -2), slice(None)),
+        (slice(None), slice(3, 3), slice(None), slice(None)),
+        (Ellipsis, slice(-2, None)),
+    ],
+)
+def test_indexing_lazy_results(
+    volumes: dict[str, Path], index: tuple[Any, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chain = tio.Compose(
+        [tio.Pad(padding=(1, 0, 2, 1, 0, 2)), tio.Transpose(), tio.Crop(cropping=1)]
+    )
+    loaded = tio.ScalarImage(volumes[".nii"])
+    loaded.load()
+    eager = chain(loaded)
+    lazy = chain(tio.ScalarImage(volumes[".nii"]))
+    # Images keep every axis (an int selects one voxel): index numpy with slices.
+    slices = normalize_index(index)
+    expected = torch.from_numpy(eager.data.numpy()[slices].copy())
+    spy = ReadSpy(monkeypatch)
+    patch = lazy[index]
+    assert torch.equal(patch.data, expected)
+    assert len(spy.calls) <= 1 and not lazy.is_loaded

@@ -154,16 +154,30 @@ class RegionView:
         return data
 
     def __getitem__(self, item: object) -> Tensor:
-        """A region of the view (contiguous spatial slices read only their voxels)."""
+        """A region of the view, reading only the voxels the slices span.
+
+        Any step is accepted: the span is cropped (and reversed for negative
+        steps) in the view, then every ``|step|``-th voxel is kept.
+        """
         c, *spatial = normalize_index(item)
-        if self._later or any(s.step not in (None, 1) for s in spatial):
-            return self.to_tensor()[(c, *spatial)]
-        axes = tuple(
-            axis.select(*s.indices(axis.length)[:2])
-            for axis, s in zip(self._axes, spatial, strict=True)
-        )
-        view = RegionView(self._source, (axes[0], axes[1], axes[2]), self._fill, self._affine)
-        return view.to_tensor()[c]
+        _, *lengths = self.shape
+        bounds: list[tuple[int, int]] = []
+        reversed_axes: list[int] = []
+        strides: list[slice] = []
+        for axis, (index, length) in enumerate(zip(spatial, lengths, strict=True)):
+            picked = range(*index.indices(length))
+            if len(picked) == 0:
+                bounds.append((0, 0))
+            elif picked.step > 0:
+                bounds.append((picked[0], picked[-1] + 1))
+            else:
+                bounds.append((picked[-1], picked[0] + 1))
+                reversed_axes.append(axis)
+            strides.append(slice(None, None, abs(picked.step)))
+        view = self.cropped(bounds, self._affine)
+        if reversed_axes:
+            view = view.flipped(tuple(reversed_axes), self._affine)
+        return view.to_tensor()[(c, *strides)]
 
     # -- operations ----------------------------------------------------------------------
 
