@@ -88,6 +88,7 @@ def main() -> None:
     save("gz_index", [c + g for g in gz for c in ctl8])
     ctl21 = bytes(range(0, 63, 3))
     save("region", [ctl21 + b for b in raws + gz])
+    save("file", [ctl21 + b for b in raws + gz])
 
 
 if __name__ == "__main__":

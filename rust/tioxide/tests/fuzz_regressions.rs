@@ -42,3 +42,8 @@ fn gz_index_inputs() {
 fn region_inputs() {
     replay("region", fuzz_bodies::region);
 }
+
+#[test]
+fn file_inputs() {
+    replay("file", fuzz_bodies::file);
+}

@@ -206,24 +206,7 @@ pub fn region(data: &[u8]) {
         return;
     };
     let h = img.header();
-    let shape = h.shape().to_vec();
-    let axes: Vec<AxisRange> = shape
-        .iter()
-        .enumerate()
-        .map(|(i, &n)| {
-            let c = &ctl[(3 * i) % 21..(3 * i) % 21 + 3];
-            let step = [1isize, 1, 2, 3, -1, -2][usize::from(c[2]) % 6];
-            let start = usize::from(c[0]) % n;
-            let room = if step > 0 {
-                (n - start).div_ceil(step as usize)
-            } else {
-                start / step.unsigned_abs() + 1
-            };
-            let count = 1 + usize::from(c[1]) % room.min(16);
-            AxisRange { start, step, count }
-        })
-        .collect();
-    let region = Region(axes);
+    let region = pick_region(ctl, h.shape());
     // A gzip stream's header may claim any size: StreamImage allocates a
     // region before inflating it (docs/bad-inputs.md, known bugs), so keep
     // regions small enough not to trip the fuzzer's allocation limit.
@@ -255,6 +238,100 @@ pub fn region(data: &[u8]) {
             "extract differs from element-wise indexing"
         );
     }
+}
+
+/// A region of an image of `shape` from 3 control bytes per axis: start,
+/// count (at most 16) and step (1, 2, 3, -1 or -2).
+fn pick_region(ctl: &[u8], shape: &[usize]) -> Region {
+    let axes = shape
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let c = &ctl[(3 * i) % 21..(3 * i) % 21 + 3];
+            let step = [1isize, 1, 2, 3, -1, -2][usize::from(c[2]) % 6];
+            let start = usize::from(c[0]) % n;
+            let room = if step > 0 {
+                (n - start).div_ceil(step as usize)
+            } else {
+                start / step.unsigned_abs() + 1
+            };
+            let count = 1 + usize::from(c[1]) % room.min(16);
+            AxisRange { start, step, count }
+        })
+        .collect();
+    Region(axes)
+}
+
+/// Files on disk: `ctl` (21 bytes) picks a region, the rest is written to a
+/// new `.nii` file. `NiftiFile` (memory map, whole-stream inflate, seek
+/// index) must agree with `StreamImage` over the same bytes whenever both
+/// succeed, and its region read with its full read.
+pub fn file(data: &[u8]) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    if data.len() < 21 {
+        return;
+    }
+    let (ctl, image) = data.split_at(21);
+    let dir = std::env::temp_dir().join(format!("tioxide-fuzz-file-{}", std::process::id()));
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    // A new name each time: the header and map caches are keyed by path,
+    // size and mtime, which a rewrite within one clock tick could repeat.
+    let path = dir.join(format!("{}.nii", COUNT.fetch_add(1, Ordering::Relaxed)));
+    if std::fs::write(&path, image).is_err() {
+        return;
+    }
+    file_checks(ctl, image, &path);
+    let _ = std::fs::remove_file(&path);
+}
+
+fn file_checks(ctl: &[u8], image: &[u8], path: &std::path::Path) {
+    let Ok(img) = tioxide::NiftiFile::open(path) else {
+        return;
+    };
+    let h = img.header();
+    let region = pick_region(ctl, h.shape());
+    let src: &[u8] = image;
+    let stream = StreamImage::open(&src, None, None).ok();
+    if let Some(s) = &stream {
+        assert_eq!(
+            s.header().shape(),
+            h.shape(),
+            "stream and file headers differ"
+        );
+        assert_eq!(s.header().datatype(), h.datatype());
+    }
+    if region.num_elements().saturating_mul(h.datatype().size()) > MAX_OUT * 64 {
+        return;
+    }
+    let part = img.read(Some(&region));
+    if let (Ok(p), Some(Ok(q))) = (&part, stream.as_ref().map(|s| s.read(Some(&region)))) {
+        assert!(
+            p.data.bytes() == q.data.bytes(),
+            "file and stream regions differ"
+        );
+    }
+    if h.data_bytes() > MAX_OUT * 4 {
+        return;
+    }
+    let Ok(full) = img.read(None) else {
+        return;
+    };
+    if let Some(Ok(q)) = stream.as_ref().map(|s| s.read(None)) {
+        assert!(
+            full.data.bytes() == q.data.bytes(),
+            "file and stream full reads differ"
+        );
+    }
+    let part = part.unwrap_or_else(|e| panic!("the full read works, the region read says {e}"));
+    let want = naive_region(full.data.bytes(), &full.shape, full.dtype.size(), &region);
+    assert_eq!(part.shape, region.shape());
+    assert!(
+        part.data.bytes() == &want[..],
+        "file region differs from its full read"
+    );
 }
 
 /// The region's elements one by one (Fortran order), by index arithmetic.
