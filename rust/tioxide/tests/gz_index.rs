@@ -207,3 +207,20 @@ fn sidecar_round_trip_and_lies() {
     std::fs::write(&path, &bytes).unwrap();
     assert!(load_sidecar(&path, &gz).unwrap_err().contains("invalid"));
 }
+
+/// zlib-rs level 1 writes very long blocks: indexing without keeping chunks
+/// drops their output as it goes (only windows are kept) and stays correct.
+#[test]
+fn long_blocks_are_indexed_without_holding_them() {
+    let data = image_like(24 << 20, 7);
+    let gz = gzip(&data, 1);
+    let mut index = SeekIndex::new(1 << 20, first_data_offset(&gz).unwrap());
+    extend(&gz, &mut index, u64::MAX, &|_, _| false).unwrap();
+    assert!(index.complete);
+    assert_eq!(index.total_out(), Some(data.len() as u64));
+    for i in 0..index.chunks() {
+        let (a, b) = (&index.points[i], &index.points[i + 1]);
+        let (out, _) = decode_chunk(&gz, a, b, None).unwrap();
+        assert_eq!(&out[prefix_len(a)..], &data[a.out as usize..b.out as usize]);
+    }
+}

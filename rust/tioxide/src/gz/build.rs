@@ -15,6 +15,8 @@ use crate::error::{Error, Result};
 const INPUT_BUF: usize = 256 << 10;
 /// Longest gzip member header accepted (names and comments included).
 const MAX_HEADER: usize = 1 << 20;
+/// Output of an unwanted chunk held before it is dropped (but its window).
+const TRIM_AT: usize = 8 << 20;
 /// Level for deflating stored windows: fast, and windows are small.
 const WINDOW_LEVEL: i32 = 1;
 
@@ -160,6 +162,11 @@ pub fn extend(
             input.ensure(INPUT_BUF / 2)?;
         }
         let at = input.pos;
+        if out.fill - out.chunk > TRIM_AT && !keep(index.covered(), u64::MAX) {
+            // A chunk nobody wants, growing long (few, huge deflate blocks):
+            // keep only the window instead of the whole chunk.
+            out.next_chunk();
+        }
         let room = out.room();
         let step = inflate.step(&input.buf[input.start..input.end], room, at)?;
         let fresh = &out.buf[out.fill..out.fill + step.produced];
