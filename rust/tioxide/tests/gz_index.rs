@@ -217,6 +217,12 @@ fn long_blocks_are_indexed_without_holding_them() {
     let mut index = SeekIndex::new(1 << 20, first_data_offset(&gz).unwrap());
     extend(&gz, &mut index, u64::MAX, &|_, _| false).unwrap();
     assert!(index.complete);
+    let longest = (0..index.chunks())
+        .map(|i| index.chunk_range(i))
+        .map(|(a, b)| b - a)
+        .max();
+    // Longer than the point where unwanted output is dropped (8 MiB).
+    assert!(longest > Some(8 << 20), "{longest:?}");
     assert_eq!(index.total_out(), Some(data.len() as u64));
     for i in 0..index.chunks() {
         let (a, b) = (&index.points[i], &index.points[i + 1]);
