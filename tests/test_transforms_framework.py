@@ -375,3 +375,50 @@ def test_subjects_without_images() -> None:
     for transform in (tio.CropOrPad(4), tio.Reorient("LPS"), tio.EnsureShapeMultiple(4)):
         with pytest.raises(RuntimeError, match="needs an image in the subject|has no images"):
             transform(points)
+
+
+def _storages(obj: Any) -> set[int]:
+    images = obj.images.values() if isinstance(obj, tio.Subject) else [obj]
+    return {image.data.untyped_storage().data_ptr() for image in images}
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        tio.Crop(cropping=1),
+        tio.Flip(axes=(0,), p=0),
+        tio.CopyAffine("seg"),
+        tio.Pad(padding=1, include=["t1"]),
+        tio.Compose([tio.Crop(cropping=(1, 0, 0)), tio.To(torch.float32)]),
+        tio.Lambda(lambda x: x.mul_(2)),
+    ],
+)
+def test_outputs_share_no_memory_with_inputs(transform: tio.Transform) -> None:
+    subject = make_subject()
+    before = {name: image.data.clone() for name, image in subject.images.items()}
+    result = transform(subject)
+    assert not _storages(result) & _storages(subject)
+    for name, image in subject.images.items():
+        assert torch.equal(image.data, before[name])
+    image = subject.t1
+    out = transform(image) if not isinstance(transform, tio.CopyAffine) else image
+    assert out is image or not _storages(out) & _storages(image)
+    tensor = subject.t1.data
+    if not isinstance(transform, tio.CopyAffine):
+        assert transform(tensor).untyped_storage().data_ptr() != tensor.untyped_storage().data_ptr()
+    assert torch.equal(tensor, before["t1"])
+
+
+def test_user_transforms_writing_in_place_get_a_deep_copy() -> None:
+    class Doubler(tio.Transform):
+        def apply_transform(self, subject: tio.Subject, params: dict[str, Any]) -> tio.Subject:
+            for image in subject.images.values():
+                image.data.mul_(2)  # in place, as TorchIO subclasses may do
+            return subject
+
+    subject = make_subject()
+    before = subject.t1.data.clone()
+    for transform in (Doubler(), tio.Compose([tio.Flip(axes=(0,)), Doubler()])):
+        result = transform(subject)
+        assert torch.equal(subject.t1.data, before)
+        assert not torch.equal(result.t1.data, before)

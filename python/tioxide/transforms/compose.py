@@ -7,7 +7,6 @@ collects each child's record.
 
 from __future__ import annotations
 
-import copy as _copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +14,7 @@ import torch
 
 from ..data.image import Image
 from ..data.subject import Subject
+from .copying import copy_input, unshare
 from .transform import Transform
 from .wrapping import wrap
 
@@ -58,10 +58,11 @@ class _Composition(Transform):
 
     def forward(self, data: Any) -> Any:
         batched = not isinstance(data, Subject | Image)
+        shared: list[int] = []
         if self.copy:
-            data = _copy.deepcopy(data)
+            data, shared = copy_input(self, data)
         subject, unwrap = wrap(data)
-        return unwrap(self._apply_to_subject(subject, batched=batched))
+        return unshare(unwrap(self._apply_to_subject(subject, batched=batched)), shared)
 
     def to_hydra(self) -> dict[str, Any]:
         config = super().to_hydra()

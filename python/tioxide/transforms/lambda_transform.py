@@ -62,6 +62,7 @@ class Lambda(Transform):
                 continue
             data = image.data
             result = torch.empty_like(data)
-            result.copy_(self.function(data))
+            # The function may work in place: give it a copy (the input is shared).
+            result.copy_(self.function(data.clone()))
             replace_image(subject, name, image.new_like(data=result))
         return subject

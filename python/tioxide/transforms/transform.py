@@ -21,7 +21,6 @@ results. Subclasses written for TorchIO 2 receive a ``SubjectsBatch``; here
 
 from __future__ import annotations
 
-import copy as _copy
 import inspect
 import warnings
 from collections.abc import Sequence
@@ -33,6 +32,7 @@ from torch import Tensor, nn
 
 from ..data.image import Image, ScalarImage
 from ..data.subject import Subject
+from .copying import copy_input, unshare
 from .history import AppliedTransform, register
 from .wrapping import wrap
 
@@ -97,11 +97,12 @@ class Transform(nn.Module):
             TypeError: ``data`` is of a type transforms do not accept.
         """
         batched = not isinstance(data, Subject | Image)
+        shared: list[int] = []
         if self.copy:
-            data = _copy.deepcopy(data)
+            data, shared = copy_input(self, data)
         subject, unwrap = wrap(data)
         subject = self._apply_to_subject(subject, batched=batched)
-        return unwrap(subject)
+        return unshare(unwrap(subject), shared)
 
     def _apply_to_subject(self, subject: Subject, *, batched: bool) -> Subject:
         """Apply (with probability ``p``) to a subject, in place, and record it.

@@ -47,8 +47,8 @@ class Noise(IntensityTransform):
         mean, std = params["mean"], params["std"]
 
         def noise(shape: torch.Size, device: torch.device) -> torch.Tensor:
-            sample: torch.Tensor = mean + std * torch.randn(shape, generator=generator).to(device)
-            return sample
+            # mean + std * N(0, 1), computed in place on the fresh sample.
+            return torch.randn(shape, generator=generator).to(device).mul_(std).add_(mean)
 
         for name, image in self._get_images(subject).items():
             data = image.data
@@ -57,6 +57,10 @@ class Noise(IntensityTransform):
                 second = noise(data.shape, data.device)
                 noisy = torch.sqrt((data + first) ** 2 + second**2)
             else:
-                noisy = data + noise(data.shape, data.device)
+                sample = noise(data.shape, data.device)
+                if torch.result_type(data, sample) == sample.dtype:
+                    noisy = sample.add_(data)  # data + noise, without another tensor
+                else:
+                    noisy = data + sample
             replace_image(subject, name, image.new_like(data=noisy))
         return subject

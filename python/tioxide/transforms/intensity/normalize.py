@@ -113,8 +113,8 @@ class Normalize(IntensityTransform):
                 )
                 continue
             out_min, out_max = params["out_min"], params["out_max"]
-            data = image.data.float().clamp(in_min, in_max)
-            data = (data - in_min) / (in_max - in_min) * (out_max - out_min) + out_min
+            data = image.data.float().clamp(in_min, in_max)  # a new tensor: work in place
+            data.sub_(in_min).div_(in_max - in_min).mul_(out_max - out_min).add_(out_min)
             replace_image(subject, name, image.new_like(data=data))
         return subject
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import torch
+
 from ...data.subject import Subject
 from ..transform import IntensityTransform, replace_image
 from ._masking import MaskingMethod, check_masking_method, get_mask, masked_values
@@ -49,7 +51,8 @@ class Standardize(IntensityTransform):
                 raise RuntimeError(
                     f'Standard deviation is zero for masked values in "{name}". Cannot standardize.'
                 )
-            replace_image(subject, name, image.new_like(data=(image.data.float() - mean) / std))
+            standardized = torch.sub(image.data.float(), mean).div_(std)
+            replace_image(subject, name, image.new_like(data=standardized))
         return subject
 
     @property

@@ -230,7 +230,7 @@ def voxel_grid(
     coordinates = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1)
 
     def mapped(points: Tensor) -> Tensor:
-        homogeneous = torch.cat([points, torch.ones(*points.shape[:-1], 1)], dim=-1)
+        homogeneous = torch.nn.functional.pad(points, (0, 1), value=1.0)
         return (homogeneous @ matrix.T)[..., :3]
 
     if displacement is None:
@@ -245,7 +245,7 @@ def voxel_grid(
 def normalised_grid(voxels: Tensor, input_shape: tuple[int, int, int]) -> Tensor:
     """Voxel coordinates as grid_sample's ``(1, K, J, I, 3)`` grid in [-1, 1] (corners aligned)."""
     extent = torch.tensor([max(n - 1, 1) for n in input_shape], dtype=torch.float32)
-    normalised = 2.0 * voxels / extent - 1.0
+    normalised = voxels.mul(2.0).div_(extent).sub_(1.0)  # 2 v / extent - 1, in place
     return normalised.permute(2, 1, 0, 3).unsqueeze(0)
 
 
