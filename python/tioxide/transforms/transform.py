@@ -4,8 +4,9 @@ A transform is a ``torch.nn.Module``. Calling it on a :class:`Subject`,
 :class:`Image`, tensor, numpy array, dict, ``SimpleITK.Image`` or
 ``nibabel`` image returns an object of the same type:
 
-1. the input is deep-copied (unless ``copy=False``) and wrapped into a subject
-   (:mod:`.wrapping`);
+1. the input is copied (unless ``copy=False``; without cloning voxels the
+   built-in transforms do not write, see :mod:`.copying`) and wrapped into a
+   subject (:mod:`.wrapping`);
 2. with probability ``p`` the transform samples its parameters
    (:meth:`Transform.make_params`) and applies them
    (:meth:`Transform.apply_transform`);
