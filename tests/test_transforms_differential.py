@@ -71,6 +71,16 @@ def _cases(seed: int) -> list[tuple[str, dict[str, Any]]]:
         ("OneHot", {}),
         ("OneHot", {"num_classes": 7}),
         ("Lambda", {"function": lambda x: x * 2 + 1}),
+        ("Mask", {"masking_method": "seg", "outside_value": rng.choice([0.0, -7.5])}),
+        ("Mask", {"masking_method": "seg", "labels": [1, 3], "exclude": ["t2"]}),
+        ("Mask", {"masking_method": lambda x: x > 100}),
+        ("SequentialLabels", {}),
+        ("Contour", {}),
+        ("KeepLargestComponent", {}),
+        (
+            "KeepLargestComponent",
+            {"labels": [1, 2], "background_label": 4, "fully_connected": False},
+        ),
         ("Blur", {"std": (rng.uniform(0, 2), 0.0, rng.uniform(0, 3))}),
         ("Resize", {"target_shape": tuple(rng.randint(2, 12) for _ in range(3))}),
         ("Resize", {"target_shape": 6, "image_interpolation": "nearest", "exclude": ["t1"]}),
@@ -281,3 +291,22 @@ def test_choice_of_spacings_like_torchio(seed: int) -> None:
     theirs = torchio.Resample(torchio.Choice([0.5, 1.0, 2.5], [0.2, 0.5, 0.3]))(theirs_in)
     assert_subjects_equal(ours, theirs)
     assert history(ours) == history(theirs)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_to_reference_space_like_torchio(seed: int) -> None:
+    import torchio
+
+    import tioxide
+
+    ours_in, theirs_in = subject_pair(seed, kinds=("float", "label"))
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(n) for n in rng.integers(2, 9, size=3))
+    output = torch.from_numpy(rng.normal(size=(2, *shape)).astype(np.float32))
+    ours = tioxide.ToReferenceSpace(ours_in.t1)(tioxide.ScalarImage(output.clone()))
+    theirs = torchio.ToReferenceSpace(theirs_in.t1)(torchio.ScalarImage(output.clone()))
+    assert_images_equal(ours, theirs)
+    assert history(ours) == history(theirs)
+    ours_image = tioxide.ToReferenceSpace.from_tensor(output, ours_in.seg)
+    theirs_image = torchio.ToReferenceSpace.from_tensor(output, theirs_in.seg)
+    assert_images_equal(ours_image, theirs_image)

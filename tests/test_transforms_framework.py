@@ -64,7 +64,8 @@ def test_names_exported_like_torchio() -> None:
         "Crop", "CropOrPad", "EnsureShapeMultiple", "Transpose", "Reorient", "CopyAffine",
         "Resample", "Resize", "Affine", "Spatial", "ElasticDeformation", "Clamp",
         "RescaleIntensity", "Normalize", "Standardize", "ZNormalization", "Noise", "Gamma",
-        "Blur", "RemapLabels", "RemoveLabels", "OneHot",
+        "Blur", "RemapLabels", "RemoveLabels", "OneHot", "Mask", "SequentialLabels", "Contour",
+        "KeepLargestComponent", "ToReferenceSpace",
     ]  # fmt: skip
     for name in names:
         ours = getattr(tio, name)

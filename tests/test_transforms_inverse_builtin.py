@@ -88,6 +88,15 @@ def test_intensity_inverses() -> None:
     torch.testing.assert_close(restored.t1.data, subject.t1.data, rtol=1e-4, atol=1e-3)
 
 
+def test_sequential_labels_inverse() -> None:
+    subject, _ = subject_pair(4, kinds=("label",))
+    sparse = tio.RemapLabels({1: 10, 2: 20, 3: 35})(subject)
+    sequential = tio.SequentialLabels()(sparse)
+    assert sorted(sequential.t1.data.unique().tolist()) == list(range(5))
+    restored = tio.apply_inverse_transform(sequential)
+    assert torch.equal(restored.t1.data, subject.t1.data)
+
+
 def test_one_hot_inverse() -> None:
     subject, _ = subject_pair(4, kinds=("label",))
     restored = tio.OneHot()(subject).apply_inverse_transform()

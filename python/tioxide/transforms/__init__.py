@@ -11,13 +11,17 @@ from .history import AppliedTransform
 from .intensity.blur import Blur
 from .intensity.clamp import Clamp
 from .intensity.gamma import Gamma
+from .intensity.mask import Mask
 from .intensity.noise import Noise
 from .intensity.normalize import Normalize, RescaleIntensity
 from .intensity.standardize import Standardize, ZNormalization
 from .inverse import apply_inverse_transform, get_inverse_transform
+from .label.contour import Contour
+from .label.keep_largest import KeepLargestComponent
 from .label.one_hot import OneHot
 from .label.remap_labels import RemapLabels
 from .label.remove_labels import RemoveLabels
+from .label.sequential_labels import SequentialLabels
 from .lambda_transform import Lambda
 from .parameter_range import Choice
 from .spatial.affine import Affine
@@ -32,6 +36,7 @@ from .spatial.reorient import Reorient
 from .spatial.resample import Resample
 from .spatial.resize import Resize
 from .spatial.spatial import Spatial
+from .spatial.to_reference_space import ToReferenceSpace
 from .spatial.transpose import Transpose
 from .to import To
 from .transform import IntensityTransform, SpatialTransform, Transform
@@ -43,6 +48,7 @@ __all__ = [
     "Choice",
     "Clamp",
     "Compose",
+    "Contour",
     "CopyAffine",
     "Crop",
     "CropOrPad",
@@ -51,7 +57,9 @@ __all__ = [
     "Flip",
     "Gamma",
     "IntensityTransform",
+    "KeepLargestComponent",
     "Lambda",
+    "Mask",
     "Noise",
     "Normalize",
     "OneHot",
@@ -63,11 +71,13 @@ __all__ = [
     "Resample",
     "RescaleIntensity",
     "Resize",
+    "SequentialLabels",
     "SomeOf",
     "Spatial",
     "SpatialTransform",
     "Standardize",
     "To",
+    "ToReferenceSpace",
     "Transform",
     "Transpose",
     "ZNormalization",
