@@ -65,7 +65,7 @@ def test_names_exported_like_torchio() -> None:
         "Resample", "Resize", "Affine", "Spatial", "ElasticDeformation", "Clamp",
         "RescaleIntensity", "Normalize", "Standardize", "ZNormalization", "Noise", "Gamma",
         "Blur", "RemapLabels", "RemoveLabels", "OneHot", "Mask", "SequentialLabels", "Contour",
-        "KeepLargestComponent", "ToReferenceSpace",
+        "KeepLargestComponent", "ToReferenceSpace", "BiasField", "Anisotropy",
     ]  # fmt: skip
     for name in names:
         ours = getattr(tio, name)

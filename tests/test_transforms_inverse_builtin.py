@@ -97,6 +97,14 @@ def test_sequential_labels_inverse() -> None:
     assert torch.equal(restored.t1.data, subject.t1.data)
 
 
+def test_bias_field_inverse() -> None:
+    subject, _ = subject_pair(12)
+    biased = tio.BiasField(std=0.4)(subject)
+    assert not torch.allclose(biased.t1.data, subject.t1.data)
+    restored = biased.apply_inverse_transform()
+    torch.testing.assert_close(restored.t1.data, subject.t1.data, rtol=1e-5, atol=1e-3)
+
+
 def test_one_hot_inverse() -> None:
     subject, _ = subject_pair(4, kinds=("label",))
     restored = tio.OneHot()(subject).apply_inverse_transform()

@@ -40,7 +40,9 @@ if TYPE_CHECKING:
     )
     from .transforms import (
         Affine,
+        Anisotropy,
         AppliedTransform,
+        BiasField,
         Blur,
         Choice,
         Clamp,
@@ -101,7 +103,9 @@ _FROM_DATA = frozenset(
 _FROM_TRANSFORMS = frozenset(
     {
         "Affine",
+        "Anisotropy",
         "AppliedTransform",
+        "BiasField",
         "Blur",
         "Choice",
         "Clamp",
@@ -146,7 +150,9 @@ _FROM_TRANSFORMS = frozenset(
 __all__ = [
     "Affine",
     "AffineMatrix",
+    "Anisotropy",
     "AppliedTransform",
+    "BiasField",
     "Blur",
     "BoundingBoxFormat",
     "BoundingBoxes",

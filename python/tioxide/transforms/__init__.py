@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .compose import Compose, OneOf, SomeOf
 from .history import AppliedTransform
+from .intensity.bias_field import BiasField
 from .intensity.blur import Blur
 from .intensity.clamp import Clamp
 from .intensity.gamma import Gamma
@@ -25,6 +26,7 @@ from .label.sequential_labels import SequentialLabels
 from .lambda_transform import Lambda
 from .parameter_range import Choice
 from .spatial.affine import Affine
+from .spatial.anisotropy import Anisotropy
 from .spatial.copy_affine import CopyAffine
 from .spatial.crop import Crop
 from .spatial.crop_or_pad import CropOrPad
@@ -43,6 +45,8 @@ from .transform import IntensityTransform, SpatialTransform, Transform
 
 __all__ = [
     "Affine",
+    "Anisotropy",
+    "BiasField",
     "Blur",
     "AppliedTransform",
     "Choice",

@@ -1,0 +1,91 @@
+"""``BiasField``: a smooth multiplicative intensity field (MRI bias)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ...data.subject import Subject
+from ..parameter_range import to_nonneg_range
+from ..transform import IntensityTransform, replace_image
+
+
+def bias_field(
+    shape: torch.Size, std: float, scale: float, seed: int, device: torch.device
+) -> Tensor:
+    """``exp`` of Gaussian noise on a coarse grid (``scale`` of the size, at least 4), upsampled.
+
+    The noise comes from a generator seeded with ``seed``: the same parameters
+    give the same field.
+    """
+    channels, *spatial = shape
+    coarse_shape = [max(round(size * scale), 4) for size in spatial]
+    generator = torch.Generator(device="cpu")
+    generator.manual_seed(seed)
+    coarse = torch.normal(
+        mean=0.0, std=std, size=(1, channels, *coarse_shape), generator=generator
+    ).to(device)
+    field = torch.nn.functional.interpolate(
+        coarse, size=list(spatial), mode="trilinear", align_corners=True
+    )
+    return torch.exp(field)[0]
+
+
+class BiasField(IntensityTransform):
+    """Multiply intensities by a smooth random field, as MRI coils' inhomogeneity does.
+
+    Args:
+        std: Standard deviation of the log-field (a value or a range to draw from).
+        scale: Size of the coarse grid relative to the image, in ``(0, 1]``;
+            smaller is smoother.
+        **kwargs: See :class:`~tioxide.transforms.Transform`.
+
+    Raises:
+        ValueError: A negative ``std`` or ``scale`` outside ``(0, 1]``.
+    """
+
+    def __init__(self, *, std: Any = 0.5, scale: float = 0.025, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.std = to_nonneg_range(std)
+        if not 0 < scale <= 1:
+            raise ValueError(f"scale must be in (0, 1], got {scale}")
+        self.scale = scale
+
+    def make_params(self, subject: Subject) -> dict[str, Any]:
+        std = self.std.sample_1d()
+        seed = int(torch.randint(0, 2**31, (1,)).item())
+        return {"std": std, "seed": seed, "scale": self.scale}
+
+    def apply_transform(self, subject: Subject, params: dict[str, Any]) -> Subject:
+        return _multiply(self, subject, params, divide=False)
+
+    @property
+    def invertible(self) -> bool:
+        return True
+
+    def inverse(self, params: dict[str, Any]) -> _BiasFieldInverse:
+        """Dividing by the same field."""
+        return _BiasFieldInverse(field=params, copy=False)
+
+
+def _multiply(
+    transform: IntensityTransform, subject: Subject, params: dict[str, Any], *, divide: bool
+) -> Subject:
+    if params["std"] == 0:
+        return subject
+    for name, image in transform._get_images(subject).items():
+        data = image.data
+        field = bias_field(data.shape, params["std"], params["scale"], params["seed"], data.device)
+        replace_image(subject, name, image.new_like(data=data / field if divide else data * field))
+    return subject
+
+
+class _BiasFieldInverse(IntensityTransform):
+    def __init__(self, *, field: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._field = dict(field)
+
+    def apply_transform(self, subject: Subject, params: dict[str, Any]) -> Subject:
+        return _multiply(self, subject, self._field, divide=True)
