@@ -152,6 +152,8 @@ def test_subject_like_torchio(seed: int, index: int) -> None:
         ("Affine", {"degrees": (0, 0, -90, 90, 0, 0), "image_interpolation": "nearest"}),
         ("ElasticDeformation", {"max_displacement": (0.5, 3.0), "num_control_points": 5}),
         ("BiasField", {"std": (0.0, 0.5)}),
+        ("Swap", {"patch_size": 2, "num_iterations": (1.0, 20.0)}),
+        ("Swap", {"patch_size": (3, 1, 2), "num_iterations": 5, "include": ["t1"]}),
         ("BiasField", {"std": 0.3, "scale": 0.2, "exclude": ["t1"]}),
         ("Anisotropy", {"downsampling": (1.5, 5.0)}),
         ("Anisotropy", {"axes": (2,), "downsampling": 3, "image_interpolation": "nearest"}),

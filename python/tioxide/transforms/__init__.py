@@ -16,6 +16,7 @@ from .intensity.mask import Mask
 from .intensity.noise import Noise
 from .intensity.normalize import Normalize, RescaleIntensity
 from .intensity.standardize import Standardize, ZNormalization
+from .intensity.swap import Swap
 from .inverse import apply_inverse_transform, get_inverse_transform
 from .label.contour import Contour
 from .label.keep_largest import KeepLargestComponent
@@ -80,6 +81,7 @@ __all__ = [
     "Spatial",
     "SpatialTransform",
     "Standardize",
+    "Swap",
     "To",
     "ToReferenceSpace",
     "Transform",
