@@ -12,9 +12,11 @@ from .intensity.bias_field import BiasField
 from .intensity.blur import Blur
 from .intensity.clamp import Clamp
 from .intensity.gamma import Gamma
+from .intensity.ghosting import Ghosting
 from .intensity.mask import Mask
 from .intensity.noise import Noise
 from .intensity.normalize import Normalize, RescaleIntensity
+from .intensity.spike import Spike
 from .intensity.standardize import Standardize, ZNormalization
 from .intensity.swap import Swap
 from .inverse import apply_inverse_transform, get_inverse_transform
@@ -61,6 +63,7 @@ __all__ = [
     "EnsureShapeMultiple",
     "Flip",
     "Gamma",
+    "Ghosting",
     "IntensityTransform",
     "KeepLargestComponent",
     "Lambda",
@@ -80,6 +83,7 @@ __all__ = [
     "SomeOf",
     "Spatial",
     "SpatialTransform",
+    "Spike",
     "Standardize",
     "Swap",
     "To",
