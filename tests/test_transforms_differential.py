@@ -154,6 +154,17 @@ def test_subject_like_torchio(seed: int, index: int) -> None:
         ("BiasField", {"std": (0.0, 0.5)}),
         ("Swap", {"patch_size": 2, "num_iterations": (1.0, 20.0)}),
         ("Spike", {"num_spikes": (1, 4), "intensity": (-2.0, 3.0)}),
+        ("LabelsToImage", {}),
+        (
+            "LabelsToImage",
+            {
+                "label_key": "seg",
+                "image_key": "synthetic",
+                "mean": [0.0, (0.2, 0.4), 0.9],
+                "std": [(0.0, 0.1)],
+                "ignore_background": True,
+            },
+        ),
         ("Ghosting", {"num_ghosts": (2, 8), "intensity": (0.3, 1.0)}),
         ("Ghosting", {"axes": (1, 2), "intensity": 0.8, "restore": 0.3}),
         ("Swap", {"patch_size": (3, 1, 2), "num_iterations": 5, "include": ["t1"]}),
@@ -319,3 +330,21 @@ def test_to_reference_space_like_torchio(seed: int) -> None:
     ours_image = tioxide.ToReferenceSpace.from_tensor(output, ours_in.seg)
     theirs_image = torchio.ToReferenceSpace.from_tensor(output, theirs_in.seg)
     assert_images_equal(ours_image, theirs_image)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_pca_like_torchio(seed: int) -> None:
+    import torchio
+
+    import tioxide
+
+    rng = np.random.default_rng(seed)
+    data = torch.from_numpy(rng.normal(size=(5, 6, 7, 4)).astype(np.float32))
+    kwargs: dict[str, Any] = {"num_components": int(rng.integers(1, 4))}
+    if seed % 2:
+        kwargs.update(whiten=False, normalize=False, clip=False, values_range=(-1.0, 3.0))
+    torch.manual_seed(seed)
+    ours = tioxide.PCA(**kwargs)(tioxide.ScalarImage(data.clone()))
+    torch.manual_seed(seed)
+    theirs = torchio.PCA(**kwargs)(torchio.ScalarImage(data.clone()))
+    assert_images_equal(ours, theirs)

@@ -66,7 +66,7 @@ def test_names_exported_like_torchio() -> None:
         "RescaleIntensity", "Normalize", "Standardize", "ZNormalization", "Noise", "Gamma",
         "Blur", "RemapLabels", "RemoveLabels", "OneHot", "Mask", "SequentialLabels", "Contour",
         "KeepLargestComponent", "ToReferenceSpace", "BiasField", "Anisotropy",
-        "Swap", "Spike", "Ghosting",
+        "Swap", "Spike", "Ghosting", "LabelsToImage", "PCA",
     ]  # fmt: skip
     for name in names:
         ours = getattr(tio, name)

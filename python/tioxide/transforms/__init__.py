@@ -13,9 +13,11 @@ from .intensity.blur import Blur
 from .intensity.clamp import Clamp
 from .intensity.gamma import Gamma
 from .intensity.ghosting import Ghosting
+from .intensity.labels_to_image import LabelsToImage
 from .intensity.mask import Mask
 from .intensity.noise import Noise
 from .intensity.normalize import Normalize, RescaleIntensity
+from .intensity.pca import PCA
 from .intensity.spike import Spike
 from .intensity.standardize import Standardize, ZNormalization
 from .intensity.swap import Swap
@@ -47,6 +49,7 @@ from .to import To
 from .transform import IntensityTransform, SpatialTransform, Transform
 
 __all__ = [
+    "PCA",
     "Affine",
     "Anisotropy",
     "BiasField",
@@ -66,6 +69,7 @@ __all__ = [
     "Ghosting",
     "IntensityTransform",
     "KeepLargestComponent",
+    "LabelsToImage",
     "Lambda",
     "Mask",
     "Noise",
