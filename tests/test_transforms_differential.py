@@ -348,3 +348,34 @@ def test_pca_like_torchio(seed: int) -> None:
     torch.manual_seed(seed)
     theirs = torchio.PCA(**kwargs)(torchio.ScalarImage(data.clone()))
     assert_images_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_histogram_standardization_like_torchio(seed: int, tmp_path: Any) -> None:
+    import torchio
+    from torchio.transforms.intensity import histogram_standardization as theirs_module
+
+    import tioxide
+    from tioxide.transforms.intensity import histogram_standardization as ours_module
+
+    rng = np.random.default_rng(seed)
+    training = [rng.gamma(2.0, 50.0, size=(1, 9, 8, 7)).astype(np.float32) for _ in range(3)]
+    cutoff = (0.01, 0.99) if seed % 2 else (0.05, 0.95)
+    mask = (lambda x: x > 30) if seed % 3 == 0 else None
+    ours_landmarks = ours_module.compute_histogram_landmarks(
+        [tioxide.ScalarImage(torch.from_numpy(t)) for t in training],
+        cutoff=cutoff,
+        masking_method=mask,
+    )
+    theirs_landmarks = theirs_module.compute_histogram_landmarks(
+        [torchio.ScalarImage(torch.from_numpy(t)) for t in training],
+        cutoff=cutoff,
+        masking_method=mask,
+    )
+    assert torch.equal(ours_landmarks, theirs_landmarks)
+    path = tmp_path / "landmarks.npy"
+    np.save(path, ours_landmarks.numpy())
+    ours_in, theirs_in = subject_pair(seed, kinds=("float", "label", "int16"))
+    ours = tioxide.HistogramStandardization(path, cutoff=cutoff)(ours_in)
+    theirs = torchio.HistogramStandardization(path, cutoff=cutoff)(theirs_in)
+    assert_subjects_equal(ours, theirs)

@@ -13,6 +13,7 @@ from .intensity.blur import Blur
 from .intensity.clamp import Clamp
 from .intensity.gamma import Gamma
 from .intensity.ghosting import Ghosting
+from .intensity.histogram_standardization import HistogramStandardization
 from .intensity.labels_to_image import LabelsToImage
 from .intensity.mask import Mask
 from .intensity.noise import Noise
@@ -67,6 +68,7 @@ __all__ = [
     "Flip",
     "Gamma",
     "Ghosting",
+    "HistogramStandardization",
     "IntensityTransform",
     "KeepLargestComponent",
     "LabelsToImage",
