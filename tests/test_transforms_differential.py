@@ -154,6 +154,8 @@ def test_subject_like_torchio(seed: int, index: int) -> None:
         ("BiasField", {"std": (0.0, 0.5)}),
         ("Swap", {"patch_size": 2, "num_iterations": (1.0, 20.0)}),
         ("Spike", {"num_spikes": (1, 4), "intensity": (-2.0, 3.0)}),
+        ("Motion", {}),
+        ("Motion", {"degrees": (-5, 20), "translation": (0, 0, -3, 3, 1, 2), "num_transforms": 1}),
         ("LabelsToImage", {}),
         (
             "LabelsToImage",

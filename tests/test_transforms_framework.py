@@ -67,7 +67,7 @@ def test_names_exported_like_torchio() -> None:
         "Blur", "RemapLabels", "RemoveLabels", "OneHot", "Mask", "SequentialLabels", "Contour",
         "KeepLargestComponent", "ToReferenceSpace", "BiasField", "Anisotropy",
         "Swap", "Spike", "Ghosting", "LabelsToImage", "PCA",
-        "HistogramStandardization",
+        "HistogramStandardization", "Motion",
     ]  # fmt: skip
     for name in names:
         ours = getattr(tio, name)

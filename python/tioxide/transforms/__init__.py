@@ -16,6 +16,7 @@ from .intensity.ghosting import Ghosting
 from .intensity.histogram_standardization import HistogramStandardization
 from .intensity.labels_to_image import LabelsToImage
 from .intensity.mask import Mask
+from .intensity.motion import Motion
 from .intensity.noise import Noise
 from .intensity.normalize import Normalize, RescaleIntensity
 from .intensity.pca import PCA
@@ -74,6 +75,7 @@ __all__ = [
     "LabelsToImage",
     "Lambda",
     "Mask",
+    "Motion",
     "Noise",
     "Normalize",
     "OneHot",
