@@ -71,6 +71,23 @@ def affines(draw: st.DrawFn) -> Any:
     return aff
 
 
+def _clear_orientation(affine: Any) -> bool:
+    """True unless the closest axis of some voxel axis is a tie (an oblique
+    affine such as a rotation with entries 1/3, -2/3, -2/3): nibabel then
+    picks by the rounding noise of LAPACK's SVD, which no other code can
+    reproduce."""
+    rzs = affine[:3, :3] / np.linalg.norm(affine[:3, :3], axis=0)
+    u, _, vt = np.linalg.svd(rzs)
+    r = np.abs(u @ vt)
+    while r.max() >= 0:  # nibabel's greedy choice: the largest entry, then its row and column go
+        rows, cols = np.nonzero(r >= r.max() - 1e-6)
+        if len(set(rows)) < len(rows) or len(set(cols)) < len(cols):
+            return False  # near-equal candidates compete for a row or a column
+        r[rows, :] = -1
+        r[:, cols] = -1
+    return True
+
+
 def f32(a: Any) -> Any:
     return np.asarray(a, dtype=np.float64).astype(np.float32).astype(np.float64)
 
@@ -101,7 +118,8 @@ def test_write_read_round_trip(
     img = nib.load(path)
     np.testing.assert_array_equal(hdr.get_sform(), img.header.get_sform())
     np.testing.assert_allclose(hdr.get_qform(), img.header.get_qform(), rtol=0, atol=1e-12)
-    assert hdr.orientation == "".join(nib.aff2axcodes(img.affine))
+    if _clear_orientation(img.affine):
+        assert hdr.orientation == "".join(nib.aff2axcodes(img.affine))
     np.testing.assert_allclose(hdr.zooms, img.header.get_zooms(), rtol=0, atol=0)
 
 
