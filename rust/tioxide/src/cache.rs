@@ -7,16 +7,31 @@
 //! mapped before).
 //!
 //! Entries are trusted only while device, inode, size and modification time
-//! match. The locks are only ever *tried*: a reader that finds one busy, or
-//! a child process forked while another thread held it (DataLoader workers),
-//! simply reads uncached, so a cache can never deadlock or hand out stale
-//! data.
+//! match. Locks are retried briefly, never waited on: a child process forked
+//! while another thread held one (DataLoader workers) simply reads uncached,
+//! so a cache can never deadlock or hand out stale data.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use crate::error::Result;
+
+/// Attempts before a busy lock is given up on.
+const TRIES: usize = 2000;
+
+/// The lock, retried for a moment if another thread holds it; `None` if it
+/// stays held (by a thread that does not exist in a forked child, say).
+pub(crate) fn lock_briefly<T>(m: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
+    for _ in 0..TRIES {
+        match m.try_lock() {
+            Ok(guard) => return Some(guard),
+            Err(TryLockError::Poisoned(p)) => return Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) => std::thread::yield_now(),
+        }
+    }
+    None
+}
 
 /// Identity of a file's current contents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +83,7 @@ impl<K: PartialEq + Copy, V: Clone> StatCache<K, V> {
         key: K,
         make: impl FnOnce() -> Result<V>,
     ) -> Result<V> {
-        if let Ok(mut entries) = self.entries.try_lock() {
+        if let Some(mut entries) = lock_briefly(&self.entries) {
             if let Some(i) = entries.iter().position(|(p, k, _)| p == path && *k == key) {
                 let entry = entries.remove(i);
                 let value = entry.2.clone();
@@ -77,7 +92,7 @@ impl<K: PartialEq + Copy, V: Clone> StatCache<K, V> {
             }
         }
         let value = make()?;
-        if let Ok(mut entries) = self.entries.try_lock() {
+        if let Some(mut entries) = lock_briefly(&self.entries) {
             entries.retain(|(p, _, _)| p != path);
             if entries.len() >= self.capacity {
                 entries.remove(0);

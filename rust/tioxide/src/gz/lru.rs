@@ -1,13 +1,16 @@
 //! A least-recently-used map bounded by the bytes its values hold.
 //!
-//! Locks are only tried, never waited for: a reader that finds the lock busy
-//! (or a forked child whose parent held it at the fork) works uncached, so a
-//! cache can slow nothing down and never deadlock.
+//! Locks are never waited for indefinitely: a lock held by another thread
+//! is retried briefly (entries are only looked up or inserted under it),
+//! and one still held after that (a forked child whose parent held it at
+//! the fork) is given up on: the read works uncached instead of deadlocking.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+
+use crate::cache::lock_briefly;
 
 struct Inner<K, V> {
     map: HashMap<K, (V, usize, u64)>,
@@ -49,7 +52,7 @@ impl<K: Eq + Hash + Clone, V: Clone> ByteLru<K, V> {
 
     /// The value for `key`, if cached.
     pub fn get(&self, key: &K) -> Option<V> {
-        let mut guard = self.inner.try_lock().ok()?;
+        let mut guard = lock_briefly(&self.inner)?;
         let inner = guard.as_mut()?;
         inner.tick += 1;
         let tick = inner.tick;
@@ -74,7 +77,7 @@ impl<K: Eq + Hash + Clone, V: Clone> ByteLru<K, V> {
         if size > budget {
             return;
         }
-        let Ok(mut guard) = self.inner.try_lock() else {
+        let Some(mut guard) = lock_briefly(&self.inner) else {
             return;
         };
         let inner = guard.get_or_insert_with(|| Inner {
