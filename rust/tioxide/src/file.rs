@@ -21,6 +21,13 @@ use crate::voxels;
 const MAX_EXTENSION_BYTES: u64 = 1 << 28;
 /// Deflate's largest possible expansion (a 258-byte match per 2 bits, plus slack).
 const MAX_DEFLATE_RATIO: u64 = 1032;
+/// Regions of `.nii` files that touch more pages than this are read with
+/// `pread` instead of a memory map (whose pages would all count as resident).
+const MAP_AT_MOST: u64 = 4 << 20;
+/// Rows this close are read together...
+const COALESCE_GAP: u64 = 64 << 10;
+/// ...in reads of at most this many bytes.
+const COALESCE_CAP: u64 = 1 << 20;
 /// First read of a header: enough for the fixed header and typical extensions.
 const FIRST_READ: usize = 4096;
 
@@ -330,6 +337,15 @@ impl NiftiFile {
         self.check_len(key.size())?;
         if region.num_elements() == 0 {
             return VoxelBuffer::zeroed(0);
+        }
+        let ranges = voxels::row_ranges(&self.header, region);
+        if voxels::pages_touched(&ranges) > MAP_AT_MOST {
+            // A large region: read it with bounded preads, so the process
+            // holds the region and a buffer, not every page it touches.
+            let file = open(&self.paths.data)?;
+            return voxels::gather(&self.header, region, |ranges, f| {
+                voxels::read_coalesced(&file, ranges, COALESCE_GAP, COALESCE_CAP, f)
+            });
         }
         let map = MAPS.get_or_insert(&self.paths.data, key, || {
             let file = open(&self.paths.data)?;

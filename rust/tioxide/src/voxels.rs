@@ -4,8 +4,9 @@
 
 use crate::buffer::VoxelBuffer;
 use crate::dtype::{swap_in_place, Endian};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::file::NiftiArray;
+use crate::gz::ReadAt;
 use crate::header::NiftiHeader;
 use crate::region::{self, flip_axis, Region, Rows};
 use crate::scale;
@@ -58,6 +59,17 @@ pub fn scaled(h: &NiftiHeader, raw: NiftiArray) -> Result<NiftiArray> {
 /// range at a time (with the range's number).
 pub type RangeReader<'r> = dyn FnMut(usize, &[u8]) + 'r;
 
+/// One `[start, end)` byte range per row of a positive-step `region`
+/// (offsets from the start of the stream), in increasing order.
+pub fn row_ranges(h: &NiftiHeader, region: &Region) -> Vec<(u64, u64)> {
+    let elem = h.datatype().size();
+    let base = h.vox_offset();
+    let (span, _) = region::row_extent(region, elem);
+    Rows::new(region, h.shape(), elem)
+        .map(|off| (base + off, base + off + span as u64))
+        .collect()
+}
+
 /// The stored bytes of a positive-step `region`, fetched as one byte range
 /// per row of the stream (offsets counted from the start of the stream) by
 /// `read(ranges, f)`.
@@ -70,12 +82,9 @@ pub fn gather(
     if region.num_elements() == 0 {
         return VoxelBuffer::zeroed(0);
     }
-    let base = h.vox_offset();
-    let (span, row_bytes) = region::row_extent(region, elem);
+    let (_, row_bytes) = region::row_extent(region, elem);
     let step = region.0[0].step as usize;
-    let ranges: Vec<(u64, u64)> = Rows::new(region, h.shape(), elem)
-        .map(|off| (base + off, base + off + span as u64))
-        .collect();
+    let ranges = row_ranges(h, region);
     let mut out = VoxelBuffer::zeroed(region.num_elements() * elem)?;
     let dst = out.bytes_mut();
     read(&ranges, &mut |i, src| {
@@ -87,4 +96,66 @@ pub fn gather(
         );
     })?;
     Ok(out)
+}
+
+/// Bytes of whole pages that `ranges` touch (what a memory-mapped read of
+/// them brings into the process).
+pub fn pages_touched(ranges: &[(u64, u64)]) -> u64 {
+    const PAGE: u64 = 4096;
+    let mut total = 0;
+    let mut last_page = None;
+    for &(a, b) in ranges {
+        if a >= b {
+            continue;
+        }
+        let (first, end) = (a / PAGE, (b - 1) / PAGE + 1);
+        let from = match last_page {
+            Some(p) if p >= first => p + 1,
+            _ => first,
+        };
+        total += end.saturating_sub(from) * PAGE;
+        last_page = Some(end - 1);
+    }
+    total
+}
+
+/// Read sorted `ranges` of `src` with few, bounded reads: neighbouring
+/// ranges (gaps under `gap` bytes) share one read of at most `cap` bytes
+/// (a single longer range is read alone); `f(k, bytes)` gets each range.
+pub fn read_coalesced(
+    src: &dyn ReadAt,
+    ranges: &[(u64, u64)],
+    gap: u64,
+    cap: u64,
+    f: &mut RangeReader<'_>,
+) -> Result<()> {
+    let mut k = 0;
+    let mut buf = Vec::new();
+    while k < ranges.len() {
+        let lo = ranges[k].0;
+        let mut hi = ranges[k].1;
+        let mut last = k;
+        while let Some(&(a, b)) = ranges.get(last + 1) {
+            if a > hi + gap || b.max(hi) - lo > cap {
+                break;
+            }
+            hi = hi.max(b);
+            last += 1;
+        }
+        let len = usize::try_from(hi - lo).map_err(|_| Error::InvalidRegion("too large".into()))?;
+        buf.resize(len, 0);
+        let got = src.read_at(lo, &mut buf)?;
+        if got < len {
+            return Err(Error::TruncatedFile {
+                what: "voxel data",
+                expected: hi,
+                got: lo + got as u64,
+            });
+        }
+        for (j, &(a, b)) in ranges.iter().enumerate().take(last + 1).skip(k) {
+            f(j, &buf[(a - lo) as usize..(b - lo) as usize]);
+        }
+        k = last + 1;
+    }
+    Ok(())
 }

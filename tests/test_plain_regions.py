@@ -1,0 +1,67 @@
+"""Large regions of `.nii` files are read with bounded preads (not a memory
+map): values equal nibabel's, and the process holds only the region."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+
+from tioxide import nifti
+
+
+def _volume() -> Any:
+    rng = np.random.default_rng(4)
+    return rng.integers(-3000, 3000, size=(256, 256, 96)).astype(np.int16)
+
+
+def test_large_regions_equal_nibabel(tmp_path: Path) -> None:
+    data = _volume()
+    path = tmp_path / "big.nii"
+    nib.save(nib.Nifti1Image(data, np.eye(4)), path)
+    rng = np.random.default_rng(5)
+    for _ in range(40):
+        lo = rng.integers(0, 64, size=3)
+        hi = lo + rng.integers(64, 192, size=3)
+        step = int(rng.choice([1, 2, -1, -3]))
+        region = tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
+        region = (slice(region[0].start, region[0].stop, step), *region[1:])
+        if step < 0:
+            region = (slice(region[0].stop, region[0].start, step), *region[1:])
+        np.testing.assert_array_equal(nifti.read(path, region), data[region], err_msg=str(region))
+
+
+_CHILD = """
+import json, sys
+from pathlib import Path
+from tioxide import nifti
+
+def kib(field):
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+
+nifti.read(sys.argv[1], (slice(0, 2),) * 3)
+Path("/proc/self/clear_refs").write_text("5")
+base, file_pages = kib("VmHWM"), kib("RssFile")
+region = nifti.read(sys.argv[1], (slice(32, 224), slice(64, 192), slice(8, 88)))
+peak, mapped = kib("VmHWM") - base, kib("RssFile") - file_pages
+print(json.dumps([peak * 1024, mapped * 1024, region.nbytes]))
+"""
+
+
+def test_a_large_region_holds_only_its_voxels(tmp_path: Path) -> None:
+    path = tmp_path / "big.nii"
+    nib.save(nib.Nifti1Image(_volume(), np.eye(4)), path)
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path)], capture_output=True, text=True, check=True
+    )
+    peak, file_pages, kept = json.loads(out.stdout)
+    assert kept == 192 * 128 * 80 * 2
+    assert file_pages < 1 << 20, file_pages  # the file is not mapped in
+    assert peak < kept + (3 << 20), (peak, kept)  # region + one read buffer
