@@ -52,7 +52,8 @@ import numpy.typing as npt
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import seek_index  # noqa: E402  (benches/ is not a package)
+import crop_or_pad  # noqa: E402  (benches/ is not a package)
+import seek_index  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -1560,7 +1561,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--skip-seek",
         action="store_true",
-        help="do not run the seek-index section (benches/seek_index.py; not run with --quick)",
+        help="do not run the seek-index and CropOrPad sections (benches/seek_index.py, "
+        "benches/crop_or_pad.py; not run with --quick)",
     )
     p.add_argument("--rss-child", metavar="JSON", help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -1597,6 +1599,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.skip_seek or args.quick):
         print("== seek index", file=sys.stderr, flush=True)
         seek = seek_index.run()
+        print("== CropOrPad", file=sys.stderr, flush=True)
+        seek += crop_or_pad.run()
         check_extension_unchanged(identity)
     text = report(
         run, vols, build, tioxide_desc, time.perf_counter() - started, (load_start, loadavg())
