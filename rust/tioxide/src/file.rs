@@ -113,11 +113,24 @@ type HeaderKey = (FileKey, Option<FileKey>);
 pub static HEADERS: StatCache<HeaderKey, (NiftiHeader, bool)> = StatCache::new(256);
 
 fn open(path: &Path) -> Result<File> {
-    let file = File::open(path)?;
-    if file.metadata()?.is_dir() {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: opening a FIFO with no writer would otherwise block for
+    // ever; on a regular file the flag changes nothing.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let kind = file.metadata()?.file_type();
+    if kind.is_dir() {
         return Err(Error::Io(std::io::Error::new(
             std::io::ErrorKind::IsADirectory,
             "is a directory, not an image file",
+        )));
+    }
+    if !kind.is_file() {
+        return Err(Error::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a pipe, socket or device)",
         )));
     }
     Ok(file)
@@ -168,6 +181,18 @@ fn pread_exact(file: &File, ptr: *mut u8, len: usize, offset: u64) -> Result<()>
         done += n as usize;
     }
     Ok(())
+}
+
+/// The whole file (`len` bytes, or fewer if it shrank), in memory.
+fn read_whole(file: &File, len: u64) -> Result<Vec<u8>> {
+    let len = usize::try_from(len).map_err(|_| Error::header("vox_offset", "file too large"))?;
+    let mut buf: Vec<u8> = Vec::new();
+    buf.try_reserve_exact(len)
+        .map_err(|_| Error::Io(std::io::Error::from(std::io::ErrorKind::OutOfMemory)))?;
+    buf.resize(len, 0);
+    let got = gz::ReadAt::read_at(file, 0, &mut buf)?;
+    buf.truncate(got);
+    Ok(buf)
 }
 
 fn is_gzip_file(file: &File) -> Result<bool> {
@@ -392,11 +417,10 @@ impl NiftiFile {
                 }
             }
         }
-        // SAFETY: read-only map used only within this call. libdeflate reads
-        // it as plain bytes; a concurrent truncation could fault, as with any
-        // mapped read (issue 8 replaces this with a guarded reader).
-        let compressed = unsafe { memmap2::Mmap::map(file)? };
-        let _ = compressed.advise(memmap2::Advice::Sequential);
+        // Read, not mapped: a file cut short by another process while it is
+        // inflated must give an error, and a map would give SIGBUS. (The
+        // copy costs a few percent of the inflate.)
+        let compressed = read_whole(file, len)?;
         let mut buf = VoxelBuffer::with_prefix(prefix, h.data_bytes())?;
         match gz::inflate_members(&compressed, buf.all_bytes_mut()) {
             Ok(Inflated::Complete(n)) if n == prefix + h.data_bytes() => {

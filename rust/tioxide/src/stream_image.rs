@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::file::NiftiArray;
 use crate::gz::{self, IndexedGz, ReadAt};
 use crate::header::NiftiHeader;
-use crate::region::Region;
+use crate::region::{self, Region};
 use crate::voxels::{self, RangeReader};
 
 /// Largest extension block read with a header from a stream.
@@ -80,6 +80,20 @@ impl<'a> StreamImage<'a> {
         let h = &self.header;
         let s = &self.stream;
         let raw = voxels::assemble(h, region, |positive, whole| {
+            if s.gz.is_some() && positive.num_elements() > 0 {
+                // Refuse before allocating what the stream cannot hold:
+                // deflate expands at most 1032:1.
+                let elem = h.datatype().size();
+                let needed = h.vox_offset() + region::end_offset(positive, h.shape(), elem);
+                let most = s.src.size()?.saturating_mul(1032);
+                if needed > most {
+                    return Err(Error::TruncatedFile {
+                        what: "voxel data (a gzip stream this small cannot inflate to the size the header claims)",
+                        expected: needed,
+                        got: most,
+                    });
+                }
+            }
             if whole {
                 if let Some(gz) = &s.gz {
                     let prefix = h.vox_offset() as usize;
