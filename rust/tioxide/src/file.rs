@@ -12,6 +12,7 @@ use crate::buffer::VoxelBuffer;
 use crate::cache::{FileKey, StatCache, MAPS};
 use crate::dtype::DataType;
 use crate::error::{Error, Result};
+use crate::guard;
 use crate::gz::{self, GzStream, IndexedGz, Inflated};
 use crate::header::{Format, NiftiHeader};
 use crate::region::{self, Region};
@@ -389,12 +390,24 @@ impl NiftiFile {
                     expected: (start + self.header.data_bytes()) as u64,
                     got: map.len() as u64,
                 })?;
-        region::extract(
-            data,
-            self.header.shape(),
-            self.header.datatype().size(),
-            region,
-        )
+        let (result, faulted) = guard::guarded(&map, || {
+            region::extract(
+                data,
+                self.header.shape(),
+                self.header.datatype().size(),
+                region,
+            )
+        });
+        if faulted {
+            // The file was cut while mapped: that map now holds zero pages.
+            crate::cache::MAPS.clear();
+            return Err(Error::TruncatedFile {
+                what: "voxel data (the file shrank while it was read)",
+                expected: (start + self.header.data_bytes()) as u64,
+                got: FileKey::of(&self.paths.data).map_or(0, |k| k.size()),
+            });
+        }
+        result
     }
 
     /// The data file as a gzip source for random access (cached by identity).

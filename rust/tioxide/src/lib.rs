@@ -39,6 +39,7 @@ pub mod cache;
 pub mod dtype;
 pub mod error;
 pub mod file;
+pub mod guard;
 pub mod gz;
 pub mod header;
 pub mod layout;
