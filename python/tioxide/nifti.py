@@ -314,12 +314,19 @@ def read(
         return _read_stream(path, region, cache_key, index)  # type: ignore[arg-type]
     if region is None:
         return _to_array(_core.read(path))  # type: ignore[arg-type]
-    shape = read_header(path).shape
-    try:
-        axes, out_shape = normalize_region(region, shape)
-    except (IndexError, TypeError, ValueError) as e:
-        raise type(e)(f"{os.fspath(path)}: {e}") from None  # type: ignore[arg-type]
+    name = os.fspath(path)  # type: ignore[arg-type]
+    axes, out_shape = _region_for(region, read_header(path).shape, name)
     return _to_array(_core.read(path, axes)).reshape(out_shape, order="F")  # type: ignore[arg-type]
+
+
+def _region_for(
+    region: Any, shape: tuple[int, ...], name: str
+) -> tuple[list[tuple[int, int, int]], tuple[int, ...]]:
+    """:func:`normalize_region`, its errors naming the image."""
+    try:
+        return normalize_region(region, shape)
+    except (IndexError, TypeError, ValueError) as e:
+        raise type(e)(f"{name}: {e}") from None
 
 
 def _read_stream(
@@ -332,10 +339,7 @@ def _read_stream(
     if region is None:
         return _to_array(_core.read_stream(file, name, None, key, index))
     shape = NiftiHeader(_core.read_header_stream(file, name, key, index)).shape
-    try:
-        axes, out_shape = normalize_region(region, shape)
-    except (IndexError, TypeError, ValueError) as e:
-        raise type(e)(f"{name}: {e}") from None
+    axes, out_shape = _region_for(region, shape, name)
     raw = _core.read_stream(file, name, axes, key, index)
     return _to_array(raw).reshape(out_shape, order="F")
 

@@ -3,7 +3,6 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
@@ -13,7 +12,7 @@ use crate::cache::{FileKey, StatCache, MAPS};
 use crate::dtype::DataType;
 use crate::error::{Error, Result};
 use crate::guard;
-use crate::gz::{self, GzStream, IndexedGz, Inflated};
+use crate::gz::{self, GzStream, IndexedGz, Inflated, ReadAt};
 use crate::header::{Format, NiftiHeader};
 use crate::region::{self, Region};
 use crate::voxels;
@@ -137,21 +136,6 @@ fn open(path: &Path) -> Result<File> {
     Ok(file)
 }
 
-fn read_at_most(file: &File, offset: u64, len: usize) -> Result<Vec<u8>> {
-    let mut buf = vec![0u8; len];
-    let mut filled = 0;
-    while filled < len {
-        match file.read_at(&mut buf[filled..], offset + filled as u64) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    buf.truncate(filled);
-    Ok(buf)
-}
-
 /// `pread` exactly `len` bytes at `offset` into raw (possibly uninitialised)
 /// memory; a short file is an error.
 fn pread_exact(file: &File, ptr: *mut u8, len: usize, offset: u64) -> Result<()> {
@@ -184,26 +168,14 @@ fn pread_exact(file: &File, ptr: *mut u8, len: usize, offset: u64) -> Result<()>
     Ok(())
 }
 
-/// The whole file (`len` bytes, or fewer if it shrank), in memory.
-fn read_whole(file: &File, len: u64) -> Result<Vec<u8>> {
-    let len = usize::try_from(len).map_err(|_| Error::header("vox_offset", "file too large"))?;
-    let mut buf: Vec<u8> = Vec::new();
-    buf.try_reserve_exact(len)
-        .map_err(|_| Error::Io(std::io::Error::from(std::io::ErrorKind::OutOfMemory)))?;
-    buf.resize(len, 0);
-    let got = gz::ReadAt::read_at(file, 0, &mut buf)?;
-    buf.truncate(got);
-    Ok(buf)
-}
-
 fn is_gzip_file(file: &File) -> Result<bool> {
-    Ok(gz::is_gzip(&read_at_most(file, 0, 2)?))
+    Ok(gz::is_gzip(&file.read_vec(0, 2)?))
 }
 
 /// Read and parse the header at `path`, saying too whether the file is gzipped.
 fn read_header_from(path: &Path, pair: bool) -> Result<(NiftiHeader, bool)> {
     let mut file = open(path)?;
-    let first = read_at_most(&file, 0, FIRST_READ)?;
+    let first = file.read_vec(0, FIRST_READ)?;
     if gz::is_gzip(&first) {
         // Inflate just the fixed header, then the extensions if there are any.
         file.seek(SeekFrom::Start(first.len() as u64))?;
@@ -237,7 +209,7 @@ fn read_header_from(path: &Path, pair: bool) -> Result<(NiftiHeader, bool)> {
     let tail = if want <= first.len() {
         first[hs.min(first.len())..want].to_vec()
     } else {
-        read_at_most(&file, hs as u64, want - hs)?
+        file.read_vec(hs as u64, want - hs)?
     };
     h.parse_extensions(&tail, !pair)?;
     Ok((h, false))
@@ -369,7 +341,7 @@ impl NiftiFile {
             // A large region: read it with bounded preads, so the process
             // holds the region and a buffer, not every page it touches.
             let file = open(&self.paths.data)?;
-            return voxels::gather(&self.header, region, |ranges, f| {
+            return voxels::gather_rows(&self.header, region, &ranges, |ranges, f| {
                 voxels::read_coalesced(&file, ranges, COALESCE_GAP, COALESCE_CAP, f)
             });
         }
@@ -378,8 +350,8 @@ impl NiftiFile {
             // SAFETY: the map is read-only. Its length was checked against the
             // header just above and it is used only while the file's size and
             // mtime still match; a file truncated in place by another process
-            // between that check and the copy can still fault, which no
-            // read-only mapping of a shared file can rule out (issue 8).
+            // between that check and the copy faults, and the copy below runs
+            // inside `guard::guarded`, which turns that into an error.
             Ok(Arc::new(unsafe { memmap2::Mmap::map(&file)? }))
         })?;
         let start = self.header.vox_offset() as usize;
@@ -421,10 +393,11 @@ impl NiftiFile {
         self.check_gz_can_hold(len, h.vox_offset() + h.data_bytes() as u64)?;
         let prefix = h.vox_offset() as usize;
         // With a complete seek index, every core inflates part of the stream.
-        if let Some(index) = self.indexed(file)?.complete_index() {
+        let source = self.indexed(file)?;
+        if let Some(index) = source.complete_index() {
             if index.total_out() == Some((prefix + h.data_bytes()) as u64) {
                 let mut buf = VoxelBuffer::with_prefix(prefix, h.data_bytes())?;
-                if self.indexed(file)?.read_all(buf.all_bytes_mut())? {
+                if source.read_all(buf.all_bytes_mut())? {
                     buf.realign();
                     return Ok(buf);
                 }
@@ -433,7 +406,7 @@ impl NiftiFile {
         // Read, not mapped: a file cut short by another process while it is
         // inflated must give an error, and a map would give SIGBUS. (The
         // copy costs a few percent of the inflate.)
-        let compressed = read_whole(file, len)?;
+        let compressed = file.read_vec(0, usize::try_from(len).unwrap_or(usize::MAX))?;
         let mut buf = VoxelBuffer::with_prefix(prefix, h.data_bytes())?;
         match gz::inflate_members(&compressed, buf.all_bytes_mut()) {
             Ok(Inflated::Complete(n)) if n == prefix + h.data_bytes() => {

@@ -123,24 +123,6 @@ impl Stream<'_> {
             return gz.read_ranges(ranges, f);
         }
         // Plain bytes: one read covering every range (one request for a remote file).
-        let (Some(lo), Some(hi)) = (
-            ranges.first().map(|r| r.0),
-            ranges.iter().map(|r| r.1).max(),
-        ) else {
-            return Ok(());
-        };
-        let len = usize::try_from(hi - lo).map_err(|_| Error::InvalidRegion("too large".into()))?;
-        let buf = self.src.read_vec(lo, len)?;
-        if buf.len() < len {
-            return Err(Error::TruncatedFile {
-                what: "voxel data",
-                expected: hi,
-                got: lo + buf.len() as u64,
-            });
-        }
-        for (k, &(a, b)) in ranges.iter().enumerate() {
-            f(k, &buf[(a - lo) as usize..(b - lo) as usize]);
-        }
-        Ok(())
+        voxels::read_coalesced(self.src, ranges, u64::MAX, u64::MAX, f)
     }
 }

@@ -78,16 +78,25 @@ pub fn gather(
     region: &Region,
     read: impl FnOnce(&[(u64, u64)], &mut RangeReader<'_>) -> Result<()>,
 ) -> Result<VoxelBuffer> {
+    gather_rows(h, region, &row_ranges(h, region), read)
+}
+
+/// [`gather`], with the region's [`row_ranges`] already computed.
+pub fn gather_rows(
+    h: &NiftiHeader,
+    region: &Region,
+    ranges: &[(u64, u64)],
+    read: impl FnOnce(&[(u64, u64)], &mut RangeReader<'_>) -> Result<()>,
+) -> Result<VoxelBuffer> {
     let elem = h.datatype().size();
     if region.num_elements() == 0 {
         return VoxelBuffer::zeroed(0);
     }
     let (_, row_bytes) = region::row_extent(region, elem);
     let step = region.0[0].step as usize;
-    let ranges = row_ranges(h, region);
     let mut out = VoxelBuffer::zeroed(region.num_elements() * elem)?;
     let dst = out.bytes_mut();
-    read(&ranges, &mut |i, src| {
+    read(ranges, &mut |i, src| {
         region::gather_row(
             src,
             &mut dst[i * row_bytes..(i + 1) * row_bytes],
@@ -136,7 +145,7 @@ pub fn read_coalesced(
         let mut hi = ranges[k].1;
         let mut last = k;
         while let Some(&(a, b)) = ranges.get(last + 1) {
-            if a > hi + gap || b.max(hi) - lo > cap {
+            if a > hi.saturating_add(gap) || b.max(hi) - lo > cap {
                 break;
             }
             hi = hi.max(b);

@@ -179,6 +179,28 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}.{nanos}.tmp", std::process::id()))
 }
 
+/// Create `path` with what `fill` writes, so that it appears only complete:
+/// written under a temporary name beside it, synced, then renamed into
+/// place (the temporary file is removed if anything fails).
+pub(crate) fn write_atomically<T>(
+    path: &Path,
+    fill: impl FnOnce(&mut BufWriter<File>) -> Result<T>,
+) -> Result<T> {
+    let tmp = temp_path(path);
+    let result = (|| {
+        let mut file = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
+        let value = fill(&mut file)?;
+        let file = file.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(value)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 /// Write a single-file NIfTI-1 image. `data` holds the voxels in native
 /// byte order and Fortran order.
 pub fn write(
@@ -213,38 +235,25 @@ pub fn write(
         let gzip = options
             .gzip
             .unwrap_or_else(|| path.to_string_lossy().to_ascii_lowercase().ends_with(".gz"));
-        let tmp = temp_path(path);
-        let result = (|| -> Result<()> {
-            let file = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
-            let mut index = None;
-            let file = if gzip {
-                let mut file = file;
+        let index = write_atomically(path, |file| {
+            if gzip {
                 let span = crate::gz::span();
-                index = Some(gz::gzip_parallel(
+                Ok(Some(gz::gzip_parallel(
                     &[&header, data],
                     options.level,
                     span,
-                    &mut file,
-                )?);
-                file
+                    file,
+                )?))
             } else {
-                let mut file = file;
                 file.write_all(&header)?;
                 file.write_all(data)?;
-                file
-            };
-            let file = file.into_inner().map_err(|e| e.into_error())?;
-            file.sync_all()?;
-            std::fs::rename(&tmp, path)?;
-            if let (Some(index), true) = (index, options.index) {
-                gz::save_sidecar(&gz::sidecar_path(path), &index, &File::open(path)?)?;
+                Ok(None)
             }
-            Ok(())
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
+        })?;
+        if let (Some(index), true) = (index, options.index) {
+            gz::save_sidecar(&gz::sidecar_path(path), &index, &File::open(path)?)?;
         }
-        result
+        Ok(())
     };
     run().map_err(|e| e.in_file(path))
 }

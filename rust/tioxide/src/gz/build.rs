@@ -6,7 +6,7 @@ use crc32fast::Hasher;
 
 use super::index::{Checkpoint, SeekIndex, WINDOW};
 use super::libdeflate::{Compressor, Decompressor};
-use super::member::{parse_trailer, scan_header, HeaderScan, TRAILER_LEN};
+use super::member::{check_trailer, scan_header, HeaderScan, TRAILER_LEN};
 use super::source::ReadAt;
 use super::zstream::RawInflate;
 use crate::error::{Error, Result};
@@ -182,20 +182,9 @@ pub fn extend(
                 .get(..TRAILER_LEN)
                 .and_then(|t| t.try_into().ok())
                 .ok_or_else(|| truncated(target, total))?;
-            let (want_crc, want_size) = parse_trailer(&trailer);
             let got_crc = std::mem::replace(&mut crc, Hasher::new()).finalize();
-            if got_crc != want_crc {
-                return Err(Error::gzip(
-                    input.pos,
-                    "CRC32 mismatch: the member is damaged",
-                ));
-            }
-            if want_size != member_out as u32 {
-                return Err(Error::gzip(
-                    input.pos,
-                    "ISIZE mismatch: the member is damaged",
-                ));
-            }
+            check_trailer(&trailer, got_crc, member_out)
+                .map_err(|why| Error::gzip(input.pos, why))?;
             input.consume(TRAILER_LEN);
             member_out = 0;
             out.member = out.fill;

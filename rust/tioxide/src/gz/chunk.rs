@@ -11,7 +11,7 @@ use crc32fast::Hasher;
 use super::bits::{fixed_block_header, fixed_end_of_block, fixed_literal, push_literal, BitWriter};
 use super::index::Checkpoint;
 use super::libdeflate::{Decoded, Decompressor};
-use super::member::{parse_trailer, scan_header, HeaderScan, TRAILER_LEN};
+use super::member::{check_trailer, scan_header, HeaderScan, TRAILER_LEN};
 use super::source::ReadAt;
 use crate::error::{Error, Result};
 
@@ -179,20 +179,9 @@ impl ChunkInput {
                 .get(pos..pos + TRAILER_LEN)
                 .and_then(|t| t.try_into().ok())
                 .ok_or_else(|| mismatch(pos, "member trailer missing"))?;
-            let (want_crc, want_size) = parse_trailer(trailer);
             let got_crc = std::mem::replace(&mut crc, Hasher::new()).finalize();
-            if got_crc != want_crc {
-                return Err(Error::gzip(
-                    self.offset_of(pos),
-                    "CRC32 mismatch: the member is damaged",
-                ));
-            }
-            if want_size != member_out as u32 {
-                return Err(Error::gzip(
-                    self.offset_of(pos),
-                    "ISIZE mismatch: the member is damaged",
-                ));
-            }
+            check_trailer(trailer, got_crc, member_out)
+                .map_err(|why| Error::gzip(self.offset_of(pos), why))?;
             pos += TRAILER_LEN;
             member_out = 0;
             // Members that follow: empty ones are decoded (to check them)

@@ -69,11 +69,22 @@ pub fn scan_header(bytes: &[u8]) -> HeaderScan {
     }
 }
 
-/// The CRC32 and ISIZE of a trailer.
-pub fn parse_trailer(bytes: &[u8; TRAILER_LEN]) -> (u32, u32) {
-    let crc = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    let isize = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
-    (crc, isize)
+/// Check a member's trailer against the CRC32 and length of its output;
+/// the error says which does not match.
+pub fn check_trailer(
+    trailer: &[u8; TRAILER_LEN],
+    crc: u32,
+    len: u64,
+) -> std::result::Result<(), &'static str> {
+    let want_crc = u32::from_le_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
+    let want_size = u32::from_le_bytes([trailer[4], trailer[5], trailer[6], trailer[7]]);
+    if want_crc != crc {
+        Err("CRC32 mismatch: the member is damaged")
+    } else if want_size != len as u32 {
+        Err("ISIZE mismatch: the member is damaged")
+    } else {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

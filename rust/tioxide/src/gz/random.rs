@@ -155,7 +155,7 @@ impl<'a> IndexedGz<'a> {
     /// The index as far as it is known (from the cache, the sidecar, or just
     /// the start of the stream).
     pub fn index(&self) -> Result<Arc<SeekIndex>> {
-        if let Some(found) = self.id.as_ref().and_then(|id| INDEXES.get(id)) {
+        if let Some(found) = self.cached_index() {
             return Ok(found);
         }
         if let Some(index) = self.saved_index() {
@@ -172,7 +172,7 @@ impl<'a> IndexedGz<'a> {
     /// True if an index of this source was known (cached or in a sidecar);
     /// if not, the start of one is cached, so the next call says true.
     pub fn known(&self) -> Result<bool> {
-        if self.id.as_ref().and_then(|id| INDEXES.get(id)).is_some() {
+        if self.cached_index().is_some() {
             return Ok(true);
         }
         let index = self.index()?;
@@ -183,7 +183,7 @@ impl<'a> IndexedGz<'a> {
 
     /// A complete index from the cache or the sidecar, without building one.
     pub fn complete_index(&self) -> Option<Arc<SeekIndex>> {
-        let cached = self.id.as_ref().and_then(|id| INDEXES.get(id));
+        let cached = self.cached_index();
         let index = match cached {
             Some(index) => index,
             None => {
@@ -193,6 +193,10 @@ impl<'a> IndexedGz<'a> {
             }
         };
         index.complete.then_some(index)
+    }
+
+    fn cached_index(&self) -> Option<Arc<SeekIndex>> {
+        INDEXES.get(self.id.as_ref()?)
     }
 
     fn remember(&self, index: &Arc<SeekIndex>) {

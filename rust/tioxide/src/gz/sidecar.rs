@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::index::{Checkpoint, SeekIndex, MIN_SPAN, WINDOW};
 use super::source::ReadAt;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 const MAGIC: &[u8; 8] = b"TIOXIDX\0";
 const VERSION: u32 = 1;
@@ -60,40 +60,7 @@ pub fn save(path: &Path, index: &SeekIndex, src: &dyn ReadAt) -> Result<()> {
     }
     let crc = crc32fast::hash(&b);
     b.extend_from_slice(&crc.to_le_bytes());
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile_in(dir, path)?;
-    tmp.1.write_all(&b)?;
-    tmp.1.sync_all()?;
-    std::fs::rename(&tmp.0, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp.0);
-        Error::Io(e)
-    })?;
-    Ok(())
-}
-
-fn tempfile_in(dir: &Path, target: &Path) -> Result<(PathBuf, std::fs::File)> {
-    let stem = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    for attempt in 0..100u32 {
-        let p = dir.join(format!(".{stem}.{}.{attempt}.tmp", std::process::id()));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&p)
-        {
-            Ok(f) => return Ok((p, f)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(Error::Io(std::io::Error::other(
-        "cannot create a temporary file",
-    )))
+    crate::writer::write_atomically(path, |file| Ok(file.write_all(&b)?))
 }
 
 struct Reader<'a> {

@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A seekable, immutable byte source.
 pub trait ReadAt: Send + Sync {
@@ -14,9 +14,13 @@ pub trait ReadAt: Send + Sync {
     /// Read into `buf` from `offset`; fewer bytes only at the end of the source.
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize>;
 
-    /// Exactly `len` bytes from `offset` (fewer only at the end of the source).
+    /// Exactly `len` bytes from `offset` (fewer only at the end of the
+    /// source). Memory for them that cannot be had is an error, not an abort.
     fn read_vec(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
-        let mut buf = vec![0u8; len];
+        let mut buf: Vec<u8> = Vec::new();
+        buf.try_reserve_exact(len)
+            .map_err(|_| Error::Io(std::io::Error::from(std::io::ErrorKind::OutOfMemory)))?;
+        buf.resize(len, 0);
         let n = self.read_at(offset, &mut buf)?;
         buf.truncate(n);
         Ok(buf)
