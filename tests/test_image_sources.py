@@ -225,7 +225,6 @@ def server(tmp_path: Path, nii: Path) -> Iterator[str]:
 
 
 def test_http_urls_equal_torchio(server: str, nii: Path) -> None:
-    pytest.importorskip("aiohttp", reason="fsspec needs aiohttp for http (tioxide[remote])")
     url = f"{server}/{nii.name}"
     ours, theirs = tioxide.ScalarImage(url), torchio.ScalarImage(url)
     assert ours.path is not None and ours.path.name.endswith(".nii.gz")
@@ -236,7 +235,6 @@ def test_http_urls_equal_torchio(server: str, nii: Path) -> None:
 
 
 def test_missing_and_unreachable_urls(server: str) -> None:
-    pytest.importorskip("aiohttp", reason="fsspec needs aiohttp for http (tioxide[remote])")
     with pytest.raises(FileNotFoundError, match="missing.nii.gz: no such remote file"):
         tioxide.ScalarImage(f"{server}/missing.nii.gz")
     with socket.socket() as s:
