@@ -12,6 +12,8 @@ __all__ = [
     "UnsupportedDatatypeError",
     "InvalidHeaderError",
     "NiftiHeader",
+    "ScratchArray",
+    "PendingNifti",
     "read_header",
     "read",
     "write",
@@ -92,6 +94,35 @@ def write(
 ) -> None: ...
 
 __build_profile__: str
+
+@final
+class ScratchArray:
+    def __new__(
+        cls, directory: str | PathLike[str], shape: list[int], itemsize: int
+    ) -> ScratchArray: ...
+    def read_block(self, start: list[int], size: list[int]) -> npt.NDArray[np.uint8]: ...
+    def write_block(
+        self, start: list[int], size: list[int], data: npt.NDArray[np.uint8]
+    ) -> None: ...
+
+@final
+class PendingNifti:
+    def __new__(
+        cls,
+        path: str | PathLike[str],
+        shape: list[int],
+        dtype: str,
+        affine: list[list[float]],
+        gzip: bool | None = None,
+        level: int = 6,
+        fields: dict[str, Any] | None = None,
+        index: bool = False,
+    ) -> PendingNifti: ...
+    def read_block(self, start: list[int], size: list[int]) -> npt.NDArray[np.uint8]: ...
+    def write_block(
+        self, start: list[int], size: list[int], data: npt.NDArray[np.uint8]
+    ) -> None: ...
+    def finish(self) -> None: ...
 
 def clear_cache() -> None: ...
 

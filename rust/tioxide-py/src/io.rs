@@ -71,6 +71,24 @@ pub enum PyField {
     Floats(Vec<f64>),
 }
 
+/// Header fields for the writer, from their Python values.
+pub fn fields_of(fields: Option<HashMap<String, PyField>>) -> Vec<(String, FieldValue)> {
+    fields
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                PyField::Int(i) => FieldValue::Int(i),
+                PyField::Float(x) => FieldValue::Float(x),
+                PyField::Ints(x) => FieldValue::Ints(x),
+                PyField::Floats(x) => FieldValue::Floats(x),
+                PyField::Bytes(b) => FieldValue::Bytes(b.to_vec()),
+            };
+            (k, v)
+        })
+        .collect()
+}
+
 /// Write a single-file NIfTI-1 image from native-endian, Fortran-ordered bytes.
 #[pyfunction]
 #[pyo3(signature = (path, data, shape, dtype, affine, gzip=None, level=6, fields=None, index=false, nifti2=None, extensions=None))]
@@ -91,20 +109,7 @@ pub fn write(
 ) -> PyResult<()> {
     let dtype = DataType::from_numpy_str(dtype)
         .ok_or_else(|| PyValueError::new_err(format!("cannot write dtype {dtype:?} to NIfTI")))?;
-    let fields = fields
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| {
-            let v = match v {
-                PyField::Int(i) => FieldValue::Int(i),
-                PyField::Float(x) => FieldValue::Float(x),
-                PyField::Ints(x) => FieldValue::Ints(x),
-                PyField::Floats(x) => FieldValue::Floats(x),
-                PyField::Bytes(b) => FieldValue::Bytes(b.to_vec()),
-            };
-            (k, v)
-        })
-        .collect();
+    let fields = fields_of(fields);
     let options = WriteOptions {
         gzip,
         level,

@@ -1,5 +1,6 @@
 //! Python bindings for the tioxide core: conversion, errors and GIL release only.
 
+mod blocks;
 mod errors;
 mod gz;
 mod header;
@@ -12,6 +13,8 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_class::<header::PyNiftiHeader>()?;
+    m.add_class::<blocks::ScratchArray>()?;
+    m.add_class::<blocks::PyPendingNifti>()?;
     m.add_function(wrap_pyfunction!(header::read_header, m)?)?;
     m.add_function(wrap_pyfunction!(io::read, m)?)?;
     m.add_function(wrap_pyfunction!(io::write, m)?)?;

@@ -34,6 +34,7 @@
 pub struct ReadmeDoctests;
 
 pub mod affine;
+pub mod blocks;
 pub mod buffer;
 pub mod cache;
 pub mod dtype;
@@ -43,6 +44,7 @@ pub mod guard;
 pub mod gz;
 pub mod header;
 pub mod layout;
+pub mod pending;
 pub mod region;
 pub mod scale;
 pub mod stream_image;
@@ -50,11 +52,13 @@ pub mod voxels;
 pub mod writer;
 pub mod xfloat;
 
+pub use blocks::BlockFile;
 pub use buffer::VoxelBuffer;
 pub use dtype::{DataType, Endian};
 pub use error::{Error, Result};
 pub use file::{index_gz_file, read, read_header, ImagePaths, IndexInfo, NiftiArray, NiftiFile};
 pub use header::{Extension, FieldValue, Format, NiftiHeader};
+pub use pending::PendingNifti;
 pub use region::{AxisRange, Region};
 pub use stream_image::StreamImage;
 pub use writer::{write, WriteOptions};

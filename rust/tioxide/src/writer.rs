@@ -168,7 +168,9 @@ pub fn build_header(
     Ok(bytes)
 }
 
-fn temp_path(path: &Path) -> PathBuf {
+/// A name beside `path` for its temporary (the process id and time make it
+/// unique enough that two writers of the same target do not collide).
+pub(crate) fn temp_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -201,6 +203,29 @@ pub(crate) fn write_atomically<T>(
     result
 }
 
+/// The header bytes for an image and whether `path` is to be gzipped.
+pub(crate) fn prepare(
+    path: &Path,
+    shape: &[usize],
+    dtype: DataType,
+    affine: &Affine,
+    options: &WriteOptions,
+) -> Result<(Vec<u8>, bool)> {
+    let format = options.format.unwrap_or_else(|| format_for(shape));
+    let header = build_header(
+        format,
+        shape,
+        dtype,
+        affine,
+        &options.fields,
+        &options.extensions,
+    )?;
+    let gzip = options
+        .gzip
+        .unwrap_or_else(|| path.to_string_lossy().to_ascii_lowercase().ends_with(".gz"));
+    Ok((header, gzip))
+}
+
 /// Write a single-file NIfTI-1 image. `data` holds the voxels in native
 /// byte order and Fortran order.
 pub fn write(
@@ -223,18 +248,7 @@ pub fn write(
                 dtype
             )));
         }
-        let format = options.format.unwrap_or_else(|| format_for(shape));
-        let header = build_header(
-            format,
-            shape,
-            dtype,
-            affine,
-            &options.fields,
-            &options.extensions,
-        )?;
-        let gzip = options
-            .gzip
-            .unwrap_or_else(|| path.to_string_lossy().to_ascii_lowercase().ends_with(".gz"));
+        let (header, gzip) = prepare(path, shape, dtype, affine, options)?;
         let index = write_atomically(path, |file| {
             if gzip {
                 let span = crate::gz::span();

@@ -6,6 +6,7 @@
 //! index checkpoint whose window is the input before it, so the index comes
 //! for free.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use crc32fast::Hasher;
@@ -14,6 +15,7 @@ use libz_rs_sys as z;
 use super::index::{Checkpoint, SeekIndex, WINDOW};
 use super::libdeflate::Compressor;
 use super::parallel;
+use super::source::ReadAt;
 use crate::error::{Error, Result};
 
 /// Input per block (one task, one checkpoint).
@@ -109,26 +111,69 @@ impl Drop for Deflate {
     }
 }
 
-/// Bytes `[a, b)` of the concatenation of `parts` (copied only when they
-/// span two parts).
-fn range<'a>(parts: &[&'a [u8]], a: usize, b: usize) -> std::borrow::Cow<'a, [u8]> {
-    let mut base = 0;
-    for p in parts {
-        if a >= base && b <= base + p.len() {
-            return std::borrow::Cow::Borrowed(&p[a - base..b - base]);
+/// What is compressed: slices in memory, or a byte source read a block at
+/// a time (so a file larger than memory compresses in bounded memory).
+enum Input<'a> {
+    Parts(&'a [&'a [u8]]),
+    Source(&'a dyn ReadAt, usize),
+}
+
+impl<'a> Input<'a> {
+    fn len(&self) -> usize {
+        match self {
+            Input::Parts(parts) => parts.iter().map(|p| p.len()).sum(),
+            Input::Source(_, len) => *len,
         }
-        base += p.len();
     }
-    let mut out = Vec::with_capacity(b - a);
-    let mut base = 0;
-    for p in parts {
-        let (s, e) = (a.max(base), b.min(base + p.len()));
-        if s < e {
-            out.extend_from_slice(&p[s - base..e - base]);
+
+    /// Bytes `[a, b)` (copied only when they span two parts or come from a
+    /// source).
+    fn range(&self, a: usize, b: usize) -> Result<Cow<'a, [u8]>> {
+        let parts = match self {
+            Input::Parts(parts) => *parts,
+            Input::Source(src, _) => {
+                let bytes = src.read_vec(a as u64, b - a)?;
+                if bytes.len() < b - a {
+                    return Err(Error::TruncatedFile {
+                        what: "data to compress (the file shrank)",
+                        expected: b as u64,
+                        got: (a + bytes.len()) as u64,
+                    });
+                }
+                return Ok(Cow::Owned(bytes));
+            }
+        };
+        let mut base = 0;
+        for p in parts {
+            if a >= base && b <= base + p.len() {
+                return Ok(Cow::Borrowed(&p[a - base..b - base]));
+            }
+            base += p.len();
         }
-        base += p.len();
+        let mut out = Vec::with_capacity(b - a);
+        let mut base = 0;
+        for p in parts {
+            let (s, e) = (a.max(base), b.min(base + p.len()));
+            if s < e {
+                out.extend_from_slice(&p[s - base..e - base]);
+            }
+            base += p.len();
+        }
+        Ok(Cow::Owned(out))
     }
-    std::borrow::Cow::Owned(out)
+}
+
+/// Write the first `len` bytes of `src` to `out` as one gzip member, as
+/// [`gzip_parallel`] does, holding only a few blocks of input at a time.
+pub fn gzip_parallel_from(
+    src: &dyn ReadAt,
+    len: u64,
+    level: u32,
+    span: u64,
+    out: &mut dyn Write,
+) -> Result<SeekIndex> {
+    let len = usize::try_from(len).map_err(|_| Error::InvalidData("input too large".into()))?;
+    gzip_input(&Input::Source(src, len), level, span, out)
 }
 
 /// Write `parts` (concatenated) to `out` as one gzip member at `level`
@@ -140,7 +185,11 @@ pub fn gzip_parallel(
     span: u64,
     out: &mut dyn Write,
 ) -> Result<SeekIndex> {
-    let total: usize = parts.iter().map(|p| p.len()).sum();
+    gzip_input(&Input::Parts(parts), level, span, out)
+}
+
+fn gzip_input(input: &Input<'_>, level: u32, span: u64, out: &mut dyn Write) -> Result<SeekIndex> {
+    let total = input.len();
     let level = level.min(9) as i32;
     let blocks = total.div_ceil(BLOCK).max(1);
     const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
@@ -159,10 +208,10 @@ pub fn gzip_parallel(
             || Deflate::new(level),
             |d, i| {
                 let (a, b) = (i * BLOCK, ((i + 1) * BLOCK).min(total));
-                let dict = range(parts, a.saturating_sub(WINDOW), a);
-                let input = range(parts, a, b);
-                let bytes = d.block(&dict, &input, i + 1 == blocks)?;
-                let block_crc = crc32fast::hash(&input);
+                let dict = input.range(a.saturating_sub(WINDOW), a)?;
+                let data = input.range(a, b)?;
+                let bytes = d.block(&dict, &data, i + 1 == blocks)?;
+                let block_crc = crc32fast::hash(&data);
                 results.lock().unwrap_or_else(|p| p.into_inner()).push((
                     i,
                     bytes,
@@ -177,7 +226,7 @@ pub fn gzip_parallel(
         for (i, bytes, block_crc, len) in results {
             let a = i * BLOCK;
             if a > 0 && a as u64 - index.covered() >= index.span {
-                let window = range(parts, a.saturating_sub(WINDOW), a);
+                let window = input.range(a.saturating_sub(WINDOW), a)?;
                 let point = Checkpoint::inside(
                     a as u64,
                     compressed * 8,

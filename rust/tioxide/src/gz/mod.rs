@@ -21,7 +21,7 @@ mod zstream;
 
 pub use build::{extend, first_data_offset, DecodedChunk};
 pub use chunk::{decode_chunk, prefix_len, ChunkInput};
-pub use compress::gzip_parallel;
+pub use compress::{gzip_parallel, gzip_parallel_from};
 pub use index::{Checkpoint, SeekIndex, DEFAULT_SPAN, MIN_SPAN, WINDOW};
 pub use inflate::{inflate_members, Inflated};
 pub use libdeflate::Decompressor;
