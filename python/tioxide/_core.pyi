@@ -16,6 +16,7 @@ __all__ = [
     "PendingNifti",
     "read_header",
     "read",
+    "read_many",
     "write",
     "clear_cache",
     "build_index",
@@ -79,6 +80,9 @@ def read_header(path: str | PathLike[str]) -> NiftiHeader: ...
 def read(
     path: str | PathLike[str], region: list[tuple[int, int, int]] | None = None
 ) -> tuple[npt.NDArray[np.uint64], int, int, str, list[int]]: ...
+def read_many(
+    path: str | PathLike[str], regions: list[list[tuple[int, int, int]]]
+) -> list[tuple[npt.NDArray[np.uint64], int, int, str, list[int]]]: ...
 def write(
     path: str | PathLike[str],
     data: npt.NDArray[np.uint8],

@@ -319,6 +319,28 @@ def read(
     return _to_array(_core.read(path, axes)).reshape(out_shape, order="F")  # type: ignore[arg-type]
 
 
+def read_many(path: PathLike, regions: Sequence[Any]) -> list[npt.NDArray[Any]]:
+    """Read several regions of the image at ``path``, each as :func:`read` would.
+
+    What the regions share is read once: from a ``.nii.gz``, each chunk of
+    the stream that any of them needs is inflated once (and a first read that
+    needs most of a stream not indexed yet inflates it whole, once), which is
+    what a patch sampler taking many patches from one volume wants.
+
+    Args:
+        path: the image (any of its files for a pair).
+        regions: numpy basic indices, as ``region`` of :func:`read`.
+    """
+    name = os.fspath(path)
+    shape = read_header(path).shape
+    normalized = [_region_for(region, shape, name) for region in regions]
+    raws = _core.read_many(path, [axes for axes, _ in normalized])
+    return [
+        _to_array(raw).reshape(out_shape, order="F")
+        for raw, (_, out_shape) in zip(raws, normalized, strict=True)
+    ]
+
+
 def _region_for(
     region: Any, shape: tuple[int, ...], name: str
 ) -> tuple[list[tuple[int, int, int]], tuple[int, ...]]:

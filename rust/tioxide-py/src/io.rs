@@ -37,6 +37,27 @@ pub fn read<'py>(
     Ok(to_result(py, array.map_err(to_py)?))
 }
 
+/// Read several regions of one image (each as `read` would), inflating what
+/// they share of a gzip stream once.
+#[pyfunction]
+pub fn read_many<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+    regions: Vec<Vec<(usize, isize, usize)>>,
+) -> PyResult<Vec<ReadResult<'py>>> {
+    let regions: Vec<Region> = regions
+        .into_iter()
+        .filter_map(|r| region_of(Some(r)))
+        .collect();
+    let arrays = py.detach(|| NiftiFile::open(&path).and_then(|f| f.read_many(&regions)));
+    crate::gz::flush_warnings(py)?;
+    Ok(arrays
+        .map_err(to_py)?
+        .into_iter()
+        .map(|a| to_result(py, a))
+        .collect())
+}
+
 /// A region from `(start, step, count)` per axis.
 pub fn region_of(region: Option<Vec<(usize, isize, usize)>>) -> Option<Region> {
     region.map(|r| {

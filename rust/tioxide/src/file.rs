@@ -102,9 +102,9 @@ impl ImagePaths {
 /// An image on disk whose header has been read.
 #[derive(Debug, Clone)]
 pub struct NiftiFile {
-    paths: ImagePaths,
-    header: NiftiHeader,
-    data_gzipped: bool,
+    pub(crate) paths: ImagePaths,
+    pub(crate) header: NiftiHeader,
+    pub(crate) data_gzipped: bool,
 }
 
 type HeaderKey = (FileKey, Option<FileKey>);
@@ -112,7 +112,7 @@ type HeaderKey = (FileKey, Option<FileKey>);
 /// Parsed headers (with the data file's compression), by header path.
 pub static HEADERS: StatCache<HeaderKey, (NiftiHeader, bool)> = StatCache::new(256);
 
-fn open(path: &Path) -> Result<File> {
+pub(crate) fn open(path: &Path) -> Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     // O_NONBLOCK: opening a FIFO with no writer would otherwise block for
     // ever; on a regular file the flag changes nothing.
@@ -310,7 +310,7 @@ impl NiftiFile {
 
     /// Refuse before allocating when a gzip file of `compressed` bytes cannot
     /// possibly inflate to `needed` bytes (deflate expands at most 1032:1).
-    fn check_gz_can_hold(&self, compressed: u64, needed: u64) -> Result<()> {
+    pub(crate) fn check_gz_can_hold(&self, compressed: u64, needed: u64) -> Result<()> {
         let most = compressed.saturating_mul(MAX_DEFLATE_RATIO);
         if needed > most {
             return Err(Error::TruncatedFile {
@@ -383,11 +383,11 @@ impl NiftiFile {
     }
 
     /// The data file as a gzip source for random access (cached by identity).
-    fn indexed<'a>(&self, file: &'a File) -> Result<IndexedGz<'a>> {
+    pub(crate) fn indexed<'a>(&self, file: &'a File) -> Result<IndexedGz<'a>> {
         indexed_file(file, &self.paths.data)
     }
 
-    fn read_gz_full(&self, file: &File) -> Result<VoxelBuffer> {
+    pub(crate) fn read_gz_full(&self, file: &File) -> Result<VoxelBuffer> {
         let h = &self.header;
         let len = file.metadata()?.len();
         self.check_gz_can_hold(len, h.vox_offset() + h.data_bytes() as u64)?;

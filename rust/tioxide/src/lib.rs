@@ -44,6 +44,7 @@ pub mod guard;
 pub mod gz;
 pub mod header;
 pub mod layout;
+pub mod many;
 pub mod pending;
 pub mod region;
 pub mod scale;
