@@ -615,6 +615,111 @@ class Image(Invertible):
 
         return image_to_html(self)
 
+    def plot(self, **kwargs: Any) -> Any:
+        """Plot sagittal, coronal and axial slices (needs ``pip install tioxide[plot]``).
+
+        An image not yet loaded reads only the three slices shown. See
+        :func:`tioxide.visualization.plot_image` for the keyword arguments.
+        """
+        from ..visualization import plot_image
+
+        return plot_image(self, **kwargs)
+
+    def plot_interactive(self, *, height: int = 300) -> Any:
+        """A NiiVue viewer widget for Jupyter (needs ``pip install tioxide[niivue]``).
+
+        Args:
+            height: Height of the viewer in pixels.
+
+        Returns:
+            An ``ipyniivue.NiiVue`` widget, in the radiological convention.
+
+        Raises:
+            ImportError: ipyniivue is not installed.
+        """
+        from ..visualization import niivue_widget
+
+        return niivue_widget(self, height=height)
+
+    def to_gif(
+        self,
+        output_path: str | os.PathLike[str] | None = None,
+        *,
+        seconds: float = 5.0,
+        direction: str = "I",
+        loop: int = 0,
+        rescale: bool = True,
+        optimize: bool = True,
+        reverse: bool = False,
+    ) -> Any:
+        """Write an animated GIF sweeping through the slices (needs Pillow).
+
+        Args:
+            output_path: The ``.gif`` file; in Jupyter, ``None`` writes a
+                temporary one and shows it.
+            seconds: Length of the animation.
+            direction: Sweep direction: ``"I"``, ``"S"``, ``"A"``, ``"P"``,
+                ``"R"`` or ``"L"``.
+            loop: Times to play (0: forever).
+            rescale: Stretch intensities to 0-255.
+            optimize: Let Pillow shrink the palette.
+            reverse: Play the frames backwards.
+
+        Returns:
+            An ``IPython.display.Image`` in Jupyter, else ``None``.
+
+        Raises:
+            ValueError: No ``output_path`` outside Jupyter, or a bad direction.
+            ImportError: Pillow is missing (``pip install tioxide[video]``).
+        """
+        from ..visualization import make_gif
+        from ..visualization._notebook import inline_media, media_path
+
+        path = media_path(output_path, ".gif")
+        make_gif(
+            self,
+            path,
+            seconds=seconds,
+            direction=direction,
+            loop=loop,
+            rescale=rescale,
+            optimize=optimize,
+            reverse=reverse,
+        )
+        return inline_media(path, "image")
+
+    def to_video(
+        self,
+        output_path: str | os.PathLike[str] | None = None,
+        *,
+        seconds: float = 5.0,
+        direction: str = "I",
+        verbosity: str = "error",
+    ) -> Any:
+        """Write an MP4 video sweeping through the slices (needs ``pip install tioxide[video]``).
+
+        Args:
+            output_path: The ``.mp4`` file; in Jupyter, ``None`` writes a
+                temporary one and shows it.
+            seconds: Length of the video.
+            direction: Sweep direction, as for :meth:`to_gif`.
+            verbosity: ffmpeg's log level.
+
+        Returns:
+            An ``IPython.display.Video`` in Jupyter, else ``None``.
+
+        Raises:
+            ValueError: No ``output_path`` outside Jupyter, several channels,
+                or a bad direction.
+            ImportError: ffmpeg-python or an ffmpeg executable is missing.
+        """
+        from ..visualization import make_video
+        from ..visualization._notebook import inline_media, media_path
+
+        path = media_path(output_path, ".mp4")
+        make_video(self, path, seconds=seconds, direction=direction, verbosity=verbosity)
+        return inline_media(path, "video")
+
 
 class ScalarImage(Image):
     """An image of intensities (MRI, CT, ...).

@@ -1,7 +1,9 @@
 """HTML tables that show images and subjects in Jupyter, laid out as TorchIO lays them out.
 
-tioxide has no plotting yet, so unlike TorchIO (with its ``plot`` extra) no
-slice preview follows the tables.
+An image's table has a thumbnail of its middle axial slice beside it when
+Pillow is installed (TorchIO draws its full three-view plot below the table,
+reading every voxel; the thumbnail reads one slice). Without Pillow, or when
+the voxels cannot be read, the table stands alone.
 """
 
 from __future__ import annotations
@@ -100,7 +102,24 @@ def image_to_html(image: Image) -> str:
         rows.append(_key_value(f"Points '{name}'", _count("point", points.num_points)))
     for name, boxes in image.bounding_boxes.items():
         rows.append(_key_value(f"BBoxes '{name}'", _count("box", boxes.num_boxes)))
-    return f"{_STYLE}\n{_table(rows)}"
+    table = _table(rows)
+    thumbnail = _thumbnail(image)
+    if thumbnail is None:
+        return f"{_STYLE}\n{table}"
+    return f"{_STYLE}\n{THUMBNAIL_OPEN}\n{table}\n{thumbnail}\n</div>"
+
+
+#: The box that puts an image's table and thumbnail side by side.
+THUMBNAIL_OPEN = '<div class="tio-image" style="display: flex; gap: 12px; align-items: flex-start">'
+
+
+def _thumbnail(image: Image) -> str | None:
+    """The thumbnail ``<img>`` tag, or None (no Pillow, unreadable voxels ...)."""
+    try:
+        from ..visualization.thumbnail import thumbnail_html
+    except ImportError:
+        return None
+    return thumbnail_html(image)
 
 
 def subject_to_html(subject: Subject) -> str:
