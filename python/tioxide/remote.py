@@ -11,6 +11,7 @@ Requires the ``remote`` extra (``pip install "tioxide[remote]"``).
 from __future__ import annotations
 
 import functools
+import urllib.parse
 from typing import Any
 
 import numpy.typing as npt
@@ -34,15 +35,27 @@ def _fsspec() -> Any:
 @functools.lru_cache(maxsize=256)
 def _saved_index(url: str, key: str, options: tuple[tuple[str, Any], ...]) -> bytes | None:
     """The ``.tioxidx`` next to ``url``, fetched once per version of the file."""
-    fs, path = _fsspec().core.url_to_fs(url, **dict(options))
+    fs, path = _fsspec().core.url_to_fs(_sidecar_url(url), **dict(options))
     try:
-        data: bytes = fs.cat_file(path + ".tioxidx")
+        data: bytes = fs.cat_file(path)
     except (FileNotFoundError, OSError):
         return None
     return data
 
 
-def _open(url: str, options: dict[str, Any]) -> tuple[Any, str, bytes | None]:
+def _sidecar_url(url: str) -> str:
+    """``url`` with ``.tioxidx`` appended to its path (before any query or fragment)."""
+    parts = urllib.parse.urlsplit(url)
+    if not parts.query and not parts.fragment:
+        return url + ".tioxidx"
+    # Appended after "?download=1", the suffix would be part of the query and
+    # many servers would answer with the image itself.
+    return urllib.parse.urlunsplit(parts._replace(path=parts.path + ".tioxidx", fragment=""))
+
+
+def _open(
+    url: str, options: dict[str, Any], *, with_index: bool = True
+) -> tuple[Any, str, bytes | None]:
     fs, path = _fsspec().core.url_to_fs(url, **options)
     info = fs.info(path)
     version = next(
@@ -54,17 +67,24 @@ def _open(url: str, options: dict[str, Any]) -> tuple[Any, str, bytes | None]:
         "",
     )
     key = f"{url}\0{info.get('size')}\0{version}"
-    index = _saved_index(url, key, tuple(sorted(options.items())))
+    index = _saved_index(url, key, tuple(sorted(options.items()))) if with_index else None
     # No read-ahead: every read the core makes fetches exactly its range.
     file = fs.open(path, "rb", cache_type="none")
     return file, key, index
 
 
 def read_header(url: str, **storage_options: Any) -> nifti.NiftiHeader:
-    """The header of the single-file image at ``url`` (``.nii`` or ``.nii.gz``)."""
-    file, key, index = _open(url, storage_options)
+    """The header of the single-file image at ``url`` (``.nii`` or ``.nii.gz``).
+
+    For a ``.nii.gz`` this fetches the compressed bytes of the first chunk of
+    the stream, not its saved index: only region reads need that.
+    """
+    file, key, _ = _open(url, storage_options, with_index=False)
     with file:
-        return nifti.read_header(file, cache_key=key, index=index)
+        # A cache key of its own: under the image's key the core would
+        # remember the stream as having no saved index, and later region
+        # reads would ignore the index they bring.
+        return nifti.read_header(file, cache_key=key + "\0header")
 
 
 def read(url: str, region: Any = None, **storage_options: Any) -> npt.NDArray[Any]:

@@ -63,11 +63,15 @@ class Image(Invertible):
             (:mod:`tioxide.data.backends`): a path (NIfTI-1, NIfTI-2 and
             ANALYZE through the Rust core; ``.nii.zarr``; NRRD, MHA/MHD and
             the other formats SimpleITK reads; a directory holding a DICOM
-            series); a URL (``https://...``, any
-            fsspec protocol; downloaded first); a binary file-like object or
-            ``fsspec`` open file (copied to a temporary file; needs
-            ``suffix``); a ``nibabel`` image; a zarr store. Read at once:
-            ``bytes`` or ``io.BytesIO`` (a whole file), a ``SimpleITK.Image``.
+            series); a URL (``https://...``, any fsspec protocol: a
+            ``.nii``/``.nii.gz`` is read in place with range requests, other
+            formats are downloaded first); a binary file-like object (needs
+            ``suffix``; a seekable one holding ``.nii``/``.nii.gz`` is read in
+            place and must stay open until the image is loaded, a reference
+            to it is kept; others are copied to a temporary file, as is an
+            ``fsspec`` open file); a ``nibabel`` image; a zarr store. Read at
+            once: ``bytes`` or ``io.BytesIO`` (a whole file; NIfTI from
+            memory, other formats through a temporary file), a ``SimpleITK.Image``.
             Used as is: a 4D tensor or numpy array ``(C, I, J, K)`` (arrays are
             copied). ``None`` gives an empty image to fill with :meth:`set_data`.
         reader: A callable ``reader(path, **reader_kwargs)`` returning
@@ -130,6 +134,8 @@ class Image(Invertible):
         self._bounding_boxes = _parse_annotations(bounding_boxes, BoundingBoxes, "bounding_boxes")
         self._remote_zarr_uri: str | None = None
         self._zarr_store: Any = None
+        # A URL or file object read in place (no local file): see sources.StreamSource.
+        self._stream: sources.StreamSource | None = None
         self.applied_transforms = []
         self._dispatch_source(source, affine, channels_last, suffix)
 
@@ -157,7 +163,13 @@ class Image(Invertible):
         elif sources.is_zarr_store(source):
             self._zarr_store = source
         else:
-            self._path = sources.resolve_source(source, suffix=suffix)
+            # A custom reader takes a local path: only the built-in one reads in place.
+            in_place = self._reader is default_reader
+            stream = sources.in_place_source(source, suffix=suffix) if in_place else None
+            if stream is not None:
+                self._stream = stream
+            else:
+                self._path = sources.resolve_source(source, suffix=suffix)
 
     def _init_from_tensor(
         self,
@@ -176,18 +188,28 @@ class Image(Invertible):
     def _init_from_bytes(
         self, data: bytes | bytearray | memoryview | io.BytesIO, suffix: str
     ) -> None:
-        """Read a whole in-memory file (through a temporary file, removed at once)."""
+        """Read a whole in-memory file: NIfTI from memory, other formats through a
+        temporary file (removed at once)."""
         raw = data.read() if isinstance(data, io.BytesIO) else bytes(data)
-        path = sources.write_temporary(raw, suffix, keep=False)
+        path = None
         try:
-            tensor, file_affine = default_reader(path, **self._reader_kwargs)
+            if sources.reads_in_place(suffix):
+                backend = NiftiBackend(
+                    sources.FileSource(io.BytesIO(raw), name=f"<{len(raw)} bytes>"),
+                    reader_kwargs=self._reader_kwargs,
+                )
+                tensor, file_affine = backend.to_tensor(), backend.affine.numpy()
+            else:
+                path = sources.write_temporary(raw, suffix, keep=False)
+                tensor, file_affine = default_reader(path, **self._reader_kwargs)
         except Exception as e:
-            # The temporary file's name means nothing to the caller: say what it was.
+            # A temporary file's name means nothing to the caller: say what it was.
             if sys.version_info >= (3, 11):
                 e.add_note(f"(reading {len(raw)} bytes given as the image source, as {suffix})")
             raise
         finally:
-            path.unlink(missing_ok=True)
+            if path is not None:
+                path.unlink(missing_ok=True)
         if self._affine is None:
             self._affine = AffineMatrix(file_affine)
         if self._channels_last:
@@ -200,7 +222,8 @@ class Image(Invertible):
 
     @property
     def path(self) -> Path | None:
-        """The file the image comes from, if any."""
+        """The local file the image comes from, if any (None for a URL or file
+        object read in place)."""
         return self._path
 
     @property
@@ -344,6 +367,7 @@ class Image(Invertible):
             self._path is not None
             or self._remote_zarr_uri is not None
             or self._zarr_store is not None
+            or self._stream is not None
         )
 
     def _reads_lazily(self) -> bool:
@@ -363,6 +387,13 @@ class Image(Invertible):
             return
         if not self._has_source():
             raise RuntimeError("Cannot create backend: no path or store set")
+        if self._stream is not None:
+            # No local path for the registry to match: a stream is always single-file NIfTI.
+            affine = None if self._affine is None else self._affine.data
+            self._backend = NiftiBackend(
+                self._stream, affine=affine, reader_kwargs=self._reader_kwargs
+            )
+            return
         request = BackendRequest(
             path=self._path,
             remote_zarr_uri=self._remote_zarr_uri,
@@ -543,7 +574,11 @@ class Image(Invertible):
             **self._metadata,
         }
         source = next(
-            (x for x in (self._path, self._remote_zarr_uri, self._zarr_store) if x is not None),
+            (
+                x
+                for x in (self._path, self._remote_zarr_uri, self._zarr_store, self._stream)
+                if x is not None
+            ),
             None,
         )
         if source is not None:
@@ -574,11 +609,15 @@ class Image(Invertible):
         if self._remote_zarr_uri is not None:
             status = "loaded" if self.is_loaded else "lazy, NIfTI-Zarr"
             return f"    path:        {self._remote_zarr_uri} ({status})"
-        if self._path is None:
+        if self._path is not None:
+            name = self._path.name
+        elif self._stream is not None:
+            name = self._stream.display_name
+        else:
             return "    path:        (in memory)"
         if self.is_loaded:
-            return f"    path:        {self._path.name} (loaded)"
-        return f"    path:        {self._path.name} (lazy, {_backend_label(self._backend)})"
+            return f"    path:        {name} (loaded)"
+        return f"    path:        {name} (lazy, {_backend_label(self._backend)})"
 
     def __repr__(self) -> str:
         lines: list[str] = []
@@ -602,6 +641,8 @@ class Image(Invertible):
         except Exception:
             if self._path is not None:
                 lines.append(f'    path: "{self._path}"')
+            elif self._stream is not None:
+                lines.append(f'    path: "{self._stream.name}"')
         if self._points:
             lines.append(f"    points:      {{{', '.join(self._points)}}}")
         if self._bounding_boxes:
@@ -760,6 +801,12 @@ def _backend_label(backend: object | None) -> str:
     """How ``repr`` names a backend (TorchIO's labels; other classes by name)."""
     if backend is None:
         return "unknown"
+    # A lazily transformed image reads its file through a view (RegionView),
+    # which exposes the file's backend as ``source``: name that file's format,
+    # as TorchIO's repr of an unloaded image does, not the internal wrapper.
+    source = getattr(backend, "source", None)
+    if isinstance(source, ImageDataBackend) and source is not backend:
+        return _backend_label(source)
     return _BACKEND_LABELS.get(type(backend), type(backend).__name__)
 
 

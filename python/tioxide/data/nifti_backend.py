@@ -1,7 +1,9 @@
 """``NiftiBackend``: NIfTI-1, NIfTI-2 and ANALYZE files through the Rust core.
 
 Only the header is read when the backend is made; voxels are read when asked
-for, and then only the bytes of the requested region.
+for, and then only the bytes of the requested region. The file is a local
+path, or a :class:`~tioxide.data.sources.StreamSource` (a URL or a file
+object holding a ``.nii``/``.nii.gz``) read in place.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from torch import Tensor
 from .. import nifti
 from .conversion import channels_first, file_array_to_tensor, tensor_shape
 from .indexing import normalize_index
-from .io import check_reader_kwargs
+from .io import IGNORED_READER_KWARGS, check_reader_kwargs
 from .nibabel_backend import NibabelBackend
+from .sources import StreamSource
 
 
 class NiftiBackend(NibabelBackend):
@@ -34,7 +37,8 @@ class NiftiBackend(NibabelBackend):
     Tensors keep the file's Fortran order (no copy is made).
 
     Args:
-        path: The file (either file of a ``.hdr``/``.img`` pair).
+        path: The file (either file of a ``.hdr``/``.img`` pair), or a
+            single-file image at a URL or in a file object.
         affine: 4 x 4 affine that replaces the one in the header.
         reader_kwargs: Keyword arguments TorchIO passes to ``nibabel.load``;
             only ``mmap`` and ``keep_file_open`` are allowed, and ignored.
@@ -46,30 +50,44 @@ class NiftiBackend(NibabelBackend):
         TypeError: An unknown reader keyword argument.
     """
 
-    __slots__ = ("_dtype", "_file_shape", "_matrix", "_path")
+    __slots__ = ("_dtype", "_file_shape", "_matrix", "_path", "_stream")
 
     def __init__(
         self,
-        path: str | os.PathLike[str],
+        path: str | os.PathLike[str] | StreamSource,
         affine: Tensor | npt.ArrayLike | None = None,
         reader_kwargs: dict[str, Any] | None = None,
     ) -> None:
-        self._path = Path(path)
-        check_reader_kwargs(self._path, dict(reader_kwargs or {}))
-        header = nifti.read_header(self._path)
+        kwargs = dict(reader_kwargs or {})
+        if isinstance(path, StreamSource):
+            self._stream: StreamSource | None = path
+            self._path: Path | None = None
+            _check_stream_kwargs(path, kwargs)
+            header = path.read_header()
+        else:
+            self._stream = None
+            self._path = Path(path)
+            check_reader_kwargs(self._path, kwargs)
+            header = nifti.read_header(self._path)
         self._file_shape = header.shape
         try:
             self._shape = tensor_shape(self._file_shape)
         except ValueError as e:
-            raise ValueError(f"{self._path}: {e}") from None
+            raise ValueError(f"{self._name}: {e}") from None
         self._dtype = header.dtype
         source = header.affine if affine is None else affine
         self._matrix = torch.as_tensor(source, dtype=torch.float64)
 
     @property
-    def path(self) -> Path:
-        """The file read."""
+    def path(self) -> Path | None:
+        """The local file read (None for a URL or a file object)."""
         return self._path
+
+    def _read(self, region: Any = None) -> npt.NDArray[Any]:
+        if self._stream is not None:
+            return self._stream.read(region)
+        assert self._path is not None
+        return nifti.read(self._path, region)
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -102,15 +120,29 @@ class NiftiBackend(NibabelBackend):
             item: An index expression in tensor order (see :mod:`.indexing`).
         """
         c, i, j, k = normalize_index(item)
-        array = channels_first(nifti.read(self._path, self._file_region(c, i, j, k)))
+        array = channels_first(self._read(self._file_region(c, i, j, k)))
         if len(self._file_shape) == 3:
             # The channel axis is not in the file: apply c to it here.
             array = array[: len(range(1)[c])]
-        return file_array_to_tensor(array, self._path)
+        return file_array_to_tensor(array, self._name)
 
     def to_tensor(self) -> Tensor:
         """Read all voxels as a ``(C, I, J, K)`` tensor (scaled, native byte order)."""
-        return file_array_to_tensor(channels_first(nifti.read(self._path)), self._path)
+        return file_array_to_tensor(channels_first(self._read()), self._name)
+
+    @property
+    def _name(self) -> str:
+        return str(self._path) if self._stream is None else self._stream.name
 
     def __repr__(self) -> str:
-        return f"NiftiBackend({str(self._path)!r}, shape={self._shape}, dtype={self._dtype})"
+        return f"NiftiBackend({self._name!r}, shape={self._shape}, dtype={self._dtype})"
+
+
+def _check_stream_kwargs(source: StreamSource, kwargs: dict[str, Any]) -> None:
+    """:func:`check_reader_kwargs` for a source that is not a local path."""
+    unknown = sorted(set(kwargs) - IGNORED_READER_KWARGS)
+    if unknown:
+        raise TypeError(
+            f"{source.name}: unexpected reader keyword argument(s) {', '.join(unknown)}; the "
+            f"NIfTI reader accepts only {', '.join(sorted(IGNORED_READER_KWARGS))} (ignored)"
+        )

@@ -37,9 +37,8 @@ def _view_of(image: Image) -> RegionView | None:
 
 def _image_of_view(image: Image, view: RegionView) -> Image:
     """A new unloaded image of ``image``'s source, reading through ``view``."""
-    source = next(
-        s for s in (image._path, image._remote_zarr_uri, image._zarr_store) if s is not None
-    )
+    sources = (image._path, image._remote_zarr_uri, image._zarr_store, image._stream)
+    source = next(s for s in sources if s is not None)
     points, boxes = image._copy_annotations()
     new = type(image)(
         source,
