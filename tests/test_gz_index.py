@@ -97,10 +97,23 @@ def test_lazy_index_then_cache_hits(tmp_path: Path) -> None:
     nib.save(nib.Nifti1Image(data, np.eye(4)), path)
     patch = (slice(8, 40), slice(8, 40), slice(2, 34))
     # A first read needing most of the stream inflates it whole (libdeflate
-    # is faster than indexing); the second read indexes and caches chunks.
+    # is faster than indexing) and keeps the voxels for the next regions.
     np.testing.assert_array_equal(nifti.read(path, patch), data[patch])
+    kept = gz.cache_stats()
+    assert kept["chunks"]["entries"] == 0
+    assert kept["streams"]["entries"] == 1
+    assert kept["streams"]["bytes"] == data.nbytes
+    corner = (slice(60, 64), slice(0, 3), slice(61, 64))
+    np.testing.assert_array_equal(nifti.read(path, corner), data[corner])
+    np.testing.assert_array_equal(nifti.read(path), data)
+    assert gz.cache_stats()["streams"]["hits"] == kept["streams"]["hits"] + 2
     assert gz.cache_stats()["chunks"]["entries"] == 0
+    # Once they are dropped, a read indexes the stream and caches chunks.
+    gz.configure(chunk_cache_bytes=0)
+    gz.configure(chunk_cache_bytes=256 << 20)
+    assert gz.cache_stats()["streams"]["entries"] == 0
     np.testing.assert_array_equal(nifti.read(path, patch), data[patch])
+    assert gz.cache_stats()["streams"]["entries"] == 0
     first = gz.cache_stats()["chunks"]
     assert first["entries"] > 0
     np.testing.assert_array_equal(nifti.read(path, patch), data[patch])

@@ -97,8 +97,11 @@ def configure(
             patches cheaper and indexes bigger (a checkpoint holds up to 32 KiB
             of deflated history).
         index_cache_bytes: Memory budget of the index cache (default 256 MiB).
-        chunk_cache_bytes: Memory budget of the inflated-chunk cache (default
-            256 MiB; 0 disables it).
+        chunk_cache_bytes: Memory budget of the inflated-chunk cache, and
+            separately of the cache of whole volumes inflated for a region
+            read (so that the next regions of the same file, as a patch
+            sampler takes them, are cut from memory); default 256 MiB each;
+            0 disables them.
         threads: Threads that inflate chunks in parallel (0, the default: one
             per available core; 1: no extra threads, e.g. in DataLoader workers
             that already fill the cores).
@@ -115,11 +118,12 @@ def configure(
 
 
 def cache_stats() -> dict[str, dict[str, int]]:
-    """Entries, bytes, budget, hits and misses of the index and chunk caches,
-    the span of new indexes and the number of inflate threads."""
+    """Entries, bytes, budget, hits and misses of the index, chunk and
+    whole-stream (``"streams"``) caches, the span of new indexes and the
+    number of inflate threads."""
     return _core.cache_stats()
 
 
 def clear_cache() -> None:
-    """Forget every cached index and inflated chunk (sidecars stay on disk)."""
+    """Forget every cached index, inflated chunk and stream (sidecars stay on disk)."""
     _core.clear_gz_cache()

@@ -73,7 +73,7 @@ pub fn configure(
 /// Counters of the index and chunk caches, the current span and thread count.
 #[pyfunction]
 pub fn cache_stats() -> HashMap<&'static str, HashMap<&'static str, u64>> {
-    let (indexes, chunks) = gz::cache_stats();
+    let (indexes, chunks, streams) = gz::cache_stats();
     let table = |s: gz::LruStats| {
         HashMap::from([
             ("entries", s.entries as u64),
@@ -86,6 +86,7 @@ pub fn cache_stats() -> HashMap<&'static str, HashMap<&'static str, u64>> {
     HashMap::from([
         ("indexes", table(indexes)),
         ("chunks", table(chunks)),
+        ("streams", table(streams)),
         ("span", HashMap::from([("bytes", gz::span())])),
         ("threads", HashMap::from([("count", gz::threads() as u64)])),
     ])

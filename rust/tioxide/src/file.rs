@@ -394,6 +394,11 @@ impl NiftiFile {
         let prefix = h.vox_offset() as usize;
         // With a complete seek index, every core inflates part of the stream.
         let source = self.indexed(file)?;
+        if let Some(whole) = source.kept_voxels() {
+            let mut buf = VoxelBuffer::zeroed(whole.bytes().len())?;
+            buf.bytes_mut().copy_from_slice(whole.bytes());
+            return Ok(buf);
+        }
         if let Some(index) = source.complete_index() {
             if index.total_out() == Some((prefix + h.data_bytes()) as u64) {
                 let mut buf = VoxelBuffer::with_prefix(prefix, h.data_bytes())?;
@@ -440,14 +445,34 @@ impl NiftiFile {
         let needed = base + region::end_offset(region, h.shape(), elem);
         self.check_gz_can_hold(file.metadata()?.len(), needed)?;
         let source = self.indexed(file)?;
-        if needed > (base + h.data_bytes() as u64) / 2 && !source.known()? {
-            // The first read of a file that needs most of it: libdeflate
-            // inflates the whole stream faster than indexing it would. A
-            // second read builds the index, for all reads after it.
-            let whole = self.read_gz_full(file)?;
+        if let Some(whole) = self.whole_for_regions(file, &source, needed)? {
             return region::extract(whole.bytes(), h.shape(), elem, region);
         }
         voxels::gather(h, region, |ranges, f| source.read_ranges(ranges, f))
+    }
+
+    /// All the voxels, for region reads that end at stream offset `needed`,
+    /// when that beats inflating chunks: they were inflated whole recently,
+    /// or this first read of the file needs most of it (libdeflate inflates
+    /// the whole stream faster than indexing it would; they are then kept
+    /// for the next regions, and a read after they are dropped builds the
+    /// index, for all reads after it).
+    pub(crate) fn whole_for_regions(
+        &self,
+        file: &File,
+        source: &IndexedGz<'_>,
+        needed: u64,
+    ) -> Result<Option<Arc<VoxelBuffer>>> {
+        if let Some(whole) = source.kept_voxels() {
+            return Ok(Some(whole));
+        }
+        let h = &self.header;
+        if needed > (h.vox_offset() + h.data_bytes() as u64) / 2 && !source.known()? {
+            let whole = Arc::new(self.read_gz_full(file)?);
+            source.keep_voxels(&whole);
+            return Ok(Some(whole));
+        }
+        Ok(None)
     }
 
     /// Inflate the whole stream front to back, checking every member's CRC32

@@ -1,9 +1,8 @@
 //! Several regions of one image read together, as a patch sampler takes
 //! them: from a `.nii.gz`, each stretch of the stream that any of them needs
-//! is inflated once (a first read that needs most of a stream not indexed
-//! yet inflates it whole with libdeflate, once for all the regions), where
-//! reading them one by one would inflate shared chunks again or fetch them
-//! from the chunk cache one at a time.
+//! is inflated once (or the whole stream, once for all the regions, when
+//! that is cheaper: see `NiftiFile::whole_for_regions`), where reading them
+//! one by one would look each chunk up again.
 
 use crate::buffer::VoxelBuffer;
 use crate::error::{Error, Result};
@@ -50,8 +49,7 @@ impl NiftiFile {
         let file = open(&self.paths.data)?;
         self.check_gz_can_hold(file.metadata()?.len(), needed)?;
         let source = self.indexed(&file)?;
-        let mut buffers = if needed > (base + h.data_bytes() as u64) / 2 && !source.known()? {
-            let whole = self.read_gz_full(&file)?;
+        let mut buffers = if let Some(whole) = self.whole_for_regions(&file, &source, needed)? {
             positive
                 .iter()
                 .map(|p| region::extract(whole.bytes(), shape, elem, p))

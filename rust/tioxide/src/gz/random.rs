@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::buffer::VoxelBuffer;
+
 use super::build::{extend, first_data_offset};
 use super::chunk::{decode_chunk, prefix_len, ChunkInput};
 use super::index::{SeekIndex, DEFAULT_SPAN};
@@ -32,6 +34,10 @@ const MAX_STRETCH: u64 = 16 << 20;
 static SPAN: AtomicU64 = AtomicU64::new(DEFAULT_SPAN);
 static INDEXES: ByteLru<String, Arc<SeekIndex>> = ByteLru::new(DEFAULT_INDEX_BUDGET);
 static CHUNKS: ByteLru<(u64, u64), Arc<Chunk>> = ByteLru::new(DEFAULT_CHUNK_BUDGET);
+/// Voxels of whole streams inflated for a region read (by source identity):
+/// a patch sampler takes many regions of one volume, and the next ones are
+/// cut from these instead of being inflated again. Same budget as the chunks.
+static STREAMS: ByteLru<String, Arc<VoxelBuffer>> = ByteLru::new(DEFAULT_CHUNK_BUDGET);
 
 thread_local! {
     static WARNINGS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
@@ -63,18 +69,20 @@ pub fn set_cache_budgets(index: Option<usize>, chunks: Option<usize>) {
     }
     if let Some(b) = chunks {
         CHUNKS.set_budget(b);
+        STREAMS.set_budget(b);
     }
 }
 
-/// Counters of the index and chunk caches.
-pub fn cache_stats() -> (LruStats, LruStats) {
-    (INDEXES.stats(), CHUNKS.stats())
+/// Counters of the index, chunk and whole-stream caches.
+pub fn cache_stats() -> (LruStats, LruStats, LruStats) {
+    (INDEXES.stats(), CHUNKS.stats(), STREAMS.stats())
 }
 
-/// Drop every cached index and chunk.
+/// Drop every cached index, chunk and whole stream.
 pub fn clear_caches() {
     INDEXES.clear();
     CHUNKS.clear();
+    STREAMS.clear();
 }
 
 /// A chunk by its number in the index.
@@ -167,6 +175,19 @@ impl<'a> IndexedGz<'a> {
             span(),
             first_data_offset(self.src)?,
         )))
+    }
+
+    /// The voxels of this source, if a region read inflated all of them
+    /// recently (see [`IndexedGz::keep_voxels`]).
+    pub fn kept_voxels(&self) -> Option<Arc<VoxelBuffer>> {
+        STREAMS.get(self.id.as_ref()?)
+    }
+
+    /// Keep `voxels`, all of this source's, for the next region reads.
+    pub fn keep_voxels(&self, voxels: &Arc<VoxelBuffer>) {
+        if let Some(id) = &self.id {
+            STREAMS.insert(id.clone(), voxels.clone(), voxels.bytes().len());
+        }
     }
 
     /// True if an index of this source was known (cached or in a sidecar);
