@@ -374,3 +374,38 @@ def test_plot_interactive_without_ipyniivue_names_the_extra(phantoms, monkeypatc
     monkeypatch.setitem(sys.modules, "ipyniivue", None)
     with pytest.raises(ImportError, match=r"pip install tioxide\[niivue\]"):
         tio.ScalarImage(phantoms["RAS"]).plot_interactive()
+
+
+# -- names and arguments as in TorchIO ----------------------------------------------
+
+
+def parameters(function: Any) -> dict[str, Any]:
+    import inspect
+
+    return {
+        name: p.default
+        for name, p in inspect.signature(function).parameters.items()
+        if p.kind is not inspect.Parameter.VAR_KEYWORD
+    }
+
+
+@pytest.mark.parametrize("name", ["plot_image", "plot_subject", "make_gif", "make_video"])
+def test_visualization_functions_take_torchio_arguments(name):
+    import torchio.visualization
+
+    import tioxide.visualization
+
+    theirs = parameters(getattr(torchio.visualization, name))
+    ours = parameters(getattr(tioxide.visualization, name))
+    for argument, default in theirs.items():
+        assert argument in ours, argument
+        assert ours[argument] == default, argument
+
+
+@pytest.mark.parametrize("method", ["plot", "plot_interactive", "to_gif", "to_video"])
+def test_image_methods_take_torchio_arguments(method):
+    import torchio
+
+    theirs = parameters(getattr(torchio.ScalarImage, method))
+    ours = parameters(getattr(tio.ScalarImage, method))
+    assert ours == theirs

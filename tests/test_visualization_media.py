@@ -221,3 +221,18 @@ def test_progress_is_reported_per_frame(phantoms, tmp_path):
         progress=lambda d, t: seen.append((d, t)),
     )
     assert seen == [(n, 24) for n in range(1, 25)]
+
+
+def test_in_jupyter_media_go_to_temporary_files_and_show_inline(phantoms, monkeypatch):
+    from IPython.display import Image as IPyImage
+    from IPython.display import Video
+
+    from tioxide.visualization import _notebook
+
+    monkeypatch.setattr(_notebook, "in_jupyter", lambda: True)
+    image = tio.ScalarImage(phantoms["RAS"])
+    shown = image.to_gif()
+    assert isinstance(shown, IPyImage) and shown.data[:6] == b"GIF89a"
+    with pytest.warns(RuntimeWarning):
+        video = image.to_video()
+    assert isinstance(video, Video) and "<video" in video._repr_html_()
