@@ -25,6 +25,7 @@ import contextlib
 import os
 import re
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -321,7 +322,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "convert": lambda: _convert(args),
     }
     try:
-        return commands[args.command]()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            status = commands[args.command]()
+        # Python's warning format spans two lines and shows our source; a
+        # command's user wants one line about their file.
+        for warning in caught:
+            text = re.sub(r"\s+", " ", str(warning.message)).strip()
+            print(f"tioxide: warning: {text}", file=sys.stderr)
+        return status
     except BrokenPipeError:
         # `tioxide info ... | head`: the reader left; exit quietly, as Unix tools do.
         sys.stderr.close()
