@@ -30,13 +30,32 @@ if TYPE_CHECKING:
         AffineMatrix,
         BoundingBoxes,
         BoundingBoxFormat,
+        GridSampler,
         Image,
+        ImagesBatch,
         LabelMap,
+        LabelSampler,
+        PatchAggregator,
+        PatchLocation,
+        PatchSampler,
         Points,
+        Queue,
         Representation,
         ScalarImage,
+        StudiesBatch,
         Study,
         Subject,
+        SubjectsBatch,
+        UniformSampler,
+        WeightedSampler,
+    )
+    from .loader import (
+        ImagesLoader,
+        StudiesLoader,
+        SubjectsLoader,
+        collate_images,
+        collate_studies,
+        collate_subjects,
     )
     from .transforms import (
         PCA,
@@ -96,13 +115,36 @@ _FROM_DATA = frozenset(
         "AffineMatrix",
         "BoundingBoxFormat",
         "BoundingBoxes",
+        "GridSampler",
         "Image",
+        "ImagesBatch",
         "LabelMap",
+        "LabelSampler",
+        "PatchAggregator",
+        "PatchLocation",
+        "PatchSampler",
         "Points",
+        "Queue",
         "Representation",
         "ScalarImage",
+        "StudiesBatch",
         "Study",
         "Subject",
+        "SubjectsBatch",
+        "UniformSampler",
+        "WeightedSampler",
+    }
+)
+
+# Names imported from tioxide.loader on first access.
+_FROM_LOADER = frozenset(
+    {
+        "ImagesLoader",
+        "StudiesLoader",
+        "SubjectsLoader",
+        "collate_images",
+        "collate_studies",
+        "collate_subjects",
     }
 )
 
@@ -183,12 +225,16 @@ __all__ = [
     "Flip",
     "Gamma",
     "Ghosting",
+    "GridSampler",
     "HistogramStandardization",
     "Image",
+    "ImagesBatch",
+    "ImagesLoader",
     "IntensityTransform",
     "InvalidHeaderError",
     "KeepLargestComponent",
     "LabelMap",
+    "LabelSampler",
     "LabelsToImage",
     "Lambda",
     "Mask",
@@ -200,7 +246,11 @@ __all__ = [
     "OneOf",
     "PCA",
     "Pad",
+    "PatchAggregator",
+    "PatchLocation",
+    "PatchSampler",
     "Points",
+    "Queue",
     "RemapLabels",
     "RemoveLabels",
     "Reorient",
@@ -215,8 +265,12 @@ __all__ = [
     "SpatialTransform",
     "Spike",
     "Standardize",
+    "StudiesBatch",
+    "StudiesLoader",
     "Study",
     "Subject",
+    "SubjectsBatch",
+    "SubjectsLoader",
     "Swap",
     "To",
     "ToReferenceSpace",
@@ -224,9 +278,14 @@ __all__ = [
     "Transpose",
     "TruncatedFileError",
     "UnsupportedDatatypeError",
+    "UniformSampler",
+    "WeightedSampler",
     "ZNormalization",
     "__version__",
     "apply_inverse_transform",
+    "collate_images",
+    "collate_studies",
+    "collate_subjects",
     "data",
     "nifti",
     "transforms",
@@ -244,6 +303,10 @@ def __getattr__(name: str) -> Any:
         return value
     if name in _FROM_DATA:
         value = getattr(importlib.import_module(".data", __name__), name)
+        globals()[name] = value
+        return value
+    if name in _FROM_LOADER:
+        value = getattr(importlib.import_module(".loader", __name__), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

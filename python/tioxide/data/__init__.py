@@ -6,6 +6,7 @@ Importing this package imports torch.
 from __future__ import annotations
 
 from .affine import AffineMatrix
+from .aggregator import PatchAggregator
 from .backends import (
     BackendRequest,
     ImageDataBackend,
@@ -14,9 +15,13 @@ from .backends import (
     resolve_backend,
     unregister_backend,
 )
+from .batch import ImagesBatch, StudiesBatch, SubjectsBatch
 from .bboxes import BoundingBoxes, BoundingBoxFormat, Representation
 from .image import Image, LabelMap, ScalarImage
+from .patch import PatchLocation
 from .points import Points
+from .queue import Queue
+from .sampler import GridSampler, LabelSampler, PatchSampler, UniformSampler, WeightedSampler
 from .subject import Study, Subject
 
 __all__ = [
@@ -24,15 +29,26 @@ __all__ = [
     "BackendRequest",
     "BoundingBoxFormat",
     "BoundingBoxes",
+    "GridSampler",
     "Image",
     "ImageDataBackend",
+    "ImagesBatch",
     "LabelMap",
+    "LabelSampler",
     "LazyReader",
+    "PatchAggregator",
+    "PatchLocation",
+    "PatchSampler",
     "Points",
+    "Queue",
     "Representation",
     "ScalarImage",
+    "StudiesBatch",
     "Study",
     "Subject",
+    "SubjectsBatch",
+    "UniformSampler",
+    "WeightedSampler",
     "register_backend",
     "resolve_backend",
     "unregister_backend",
