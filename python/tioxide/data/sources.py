@@ -446,12 +446,6 @@ def in_place_source(source: object, *, suffix: str | None = None) -> StreamSourc
     return None
 
 
-def read_bytes(data: bytes) -> tuple[nifti.NiftiHeader, npt.NDArray[Any]]:
-    """The header and all voxels of a ``.nii``/``.nii.gz`` file held in memory."""
-    source = FileSource(io.BytesIO(data), name=f"<{len(data)} bytes>")
-    return source.read_header(), source.read()
-
-
 def _is_file_url(text: str) -> bool:
     return text.lower().startswith("file://")
 
