@@ -188,6 +188,25 @@ def test_url_errors_name_the_url(server: Any, files: Path) -> None:
         tioxide.ScalarImage(f"{url}/gone.nii.gz")
 
 
+def test_other_urls_and_custom_readers_still_download(server: Any, files: Path) -> None:
+    import SimpleITK as sitk
+
+    url, _ = server
+    nrrd = files / "small.nrrd"
+    sitk.WriteImage(sitk.GetImageFromArray(np.arange(60, dtype=np.int16).reshape(5, 4, 3)), nrrd)
+    other = tioxide.ScalarImage(f"{url}/small.nrrd")
+    assert other.path is not None and other.path.name.endswith(".nrrd")
+    assert_same(other, torchio.ScalarImage(nrrd))
+
+    def reader(path: Path) -> tuple[torch.Tensor, np.ndarray]:
+        return torch.zeros(1, 2, 3, 4), np.eye(4)
+
+    custom = tioxide.ScalarImage(f"{url}/plain.nii", reader=reader)
+    # A custom reader is given a local file, as in TorchIO.
+    assert custom.path is not None and custom.path.read_bytes()[344:348] == b"n+1\0"
+    assert custom.shape == (1, 2, 3, 4)
+
+
 def test_sidecar_url_goes_before_the_query() -> None:
     assert remote._sidecar_url("https://h/a.nii.gz") == "https://h/a.nii.gz.tioxidx"
     assert remote._sidecar_url("https://h/a.nii.gz?v=2#x") == "https://h/a.nii.gz.tioxidx?v=2"
