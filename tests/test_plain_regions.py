@@ -65,3 +65,43 @@ def test_a_large_region_holds_only_its_voxels(tmp_path: Path) -> None:
     assert kept == 192 * 128 * 80 * 2
     assert file_pages < 1 << 20, file_pages  # the file is not mapped in
     assert peak < kept + (3 << 20), (peak, kept)  # region + one read buffer
+
+
+_SPARSE_CHILD = """
+import json, sys
+import numpy as np
+from pathlib import Path
+from tioxide import nifti
+
+def kib(field):
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+
+path = sys.argv[1]
+nifti.read(path, (slice(0, 2),) * 3)
+Path("/proc/self/clear_refs").write_text("5")
+base = kib("VmHWM")
+plane = nifti.read(path, (slice(None), 100, slice(None)))
+after_plane = kib("VmHWM") - base
+rng = np.random.default_rng(0)
+for corner in rng.integers(0, 512 - 32, (400, 3)):
+    nifti.read(path, tuple(slice(int(c), int(c) + 32) for c in corner))
+print(json.dumps([after_plane * 1024, (kib("VmHWM") - base) * 1024, plane.nbytes]))
+"""
+
+
+def test_mapped_reads_hold_bounded_memory(tmp_path: Path) -> None:
+    """A plane across the slowest axis, then 400 random 32^3 patches, from a
+    512^3 uint8 file (128 MiB, in the page cache): the kernel maps whole
+    folios on each fault, so a map would hold far more than the voxels read."""
+    path = tmp_path / "big.nii"
+    nib.save(nib.Nifti1Image(np.ones((512, 512, 512), np.uint8), np.eye(4)), path)
+    out = subprocess.run(
+        [sys.executable, "-c", _SPARSE_CHILD, str(path)], capture_output=True, text=True, check=True
+    )
+    after_plane, after_patches, plane = json.loads(out.stdout)
+    assert plane == 512 * 512
+    assert after_plane < plane + (4 << 20), after_plane
+    # The maps' pages are dropped past a 64 MiB budget.
+    assert after_patches < 96 << 20, after_patches

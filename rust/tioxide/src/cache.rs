@@ -102,6 +102,13 @@ impl<K: PartialEq + Copy, V: Clone> StatCache<K, V> {
         Ok(value)
     }
 
+    /// Call `f` with every cached value.
+    pub fn for_each(&self, mut f: impl FnMut(&V)) {
+        if let Some(entries) = lock_briefly(&self.entries) {
+            entries.iter().for_each(|(_, _, v)| f(v));
+        }
+    }
+
     /// Drop every entry.
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.lock() {
@@ -111,7 +118,7 @@ impl<K: PartialEq + Copy, V: Clone> StatCache<K, V> {
 }
 
 /// Memory maps of plain data files, for region reads.
-pub static MAPS: StatCache<FileKey, Arc<memmap2::Mmap>> = StatCache::new(32);
+pub static MAPS: StatCache<FileKey, Arc<crate::mapped::MappedFile>> = StatCache::new(32);
 
 /// Drop all cached headers and maps (their memory is released once no read uses them).
 pub fn clear() {

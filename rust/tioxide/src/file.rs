@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::guard;
 use crate::gz::{self, GzStream, IndexedGz, Inflated, ReadAt};
 use crate::header::{Format, NiftiHeader};
+use crate::mapped::MappedFile;
 use crate::region::{self, Region};
 use crate::voxels;
 
@@ -21,9 +22,12 @@ use crate::voxels;
 const MAX_EXTENSION_BYTES: u64 = 1 << 28;
 /// Deflate's largest possible expansion (a 258-byte match per 2 bits, plus slack).
 const MAX_DEFLATE_RATIO: u64 = 1032;
-/// Regions of `.nii` files that touch more pages than this are read with
-/// `pread` instead of a memory map (whose pages would all count as resident).
+/// Regions of `.nii` files that touch more pages than this, or whose bytes
+/// spread over more than `MAP_SPAN_AT_MOST`, are read with `pread` instead
+/// of a memory map (whose pages, whole folios of them, would count as
+/// resident: a 512^3 coronal plane of 1 MiB would map some 300 MiB).
 const MAP_AT_MOST: u64 = 4 << 20;
+const MAP_SPAN_AT_MOST: u64 = 16 << 20;
 /// Rows this close are read together...
 const COALESCE_GAP: u64 = 64 << 10;
 /// ...in reads of at most this many bytes.
@@ -337,7 +341,11 @@ impl NiftiFile {
             return VoxelBuffer::zeroed(0);
         }
         let ranges = voxels::row_ranges(&self.header, region);
-        if voxels::pages_touched(&ranges) > MAP_AT_MOST {
+        let span = match (ranges.first(), ranges.last()) {
+            (Some(first), Some(last)) => last.1 - first.0,
+            _ => 0,
+        };
+        if span > MAP_SPAN_AT_MOST || voxels::pages_touched(&ranges) > MAP_AT_MOST {
             // A large region: read it with bounded preads, so the process
             // holds the region and a buffer, not every page it touches.
             let file = open(&self.paths.data)?;
@@ -352,8 +360,11 @@ impl NiftiFile {
             // mtime still match; a file truncated in place by another process
             // between that check and the copy faults, and the copy below runs
             // inside `guard::guarded`, which turns that into an error.
-            Ok(Arc::new(unsafe { memmap2::Mmap::map(&file)? }))
+            Ok(Arc::new(MappedFile::new(unsafe {
+                memmap2::Mmap::map(&file)?
+            })))
         })?;
+        crate::mapped::exposed(span);
         let start = self.header.vox_offset() as usize;
         let data =
             map.get(start..start + self.header.data_bytes())

@@ -45,6 +45,7 @@ pub mod gz;
 pub mod header;
 pub mod layout;
 pub mod many;
+pub mod mapped;
 pub mod pending;
 pub mod region;
 pub mod scale;
