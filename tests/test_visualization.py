@@ -296,6 +296,10 @@ def test_subject_plot_has_a_row_per_image(phantoms, tmp_path):
     fig = plot_subject(subject, show=False)
     assert len(fig.axes) == 6
     assert fig.axes[3].get_ylabel().startswith("seg\n")
+    method = subject.plot(show=False)
+    assert [a.get_ylabel() for a in method.axes] == [a.get_ylabel() for a in fig.axes]
+    assert not subject.t1.is_loaded
+    matplotlib.pyplot.close("all")
     with pytest.raises(ValueError, match="no images"):
         plot_subject(tio.Subject(age=3), show=False)
 

@@ -195,6 +195,16 @@ class Subject(Invertible):
         for image in self._images.values():
             image.load()
 
+    def plot(self, **kwargs: Any) -> Any:
+        """Plot every image as a row of three orthogonal views (needs ``tioxide[plot]``).
+
+        Images not loaded read only the slices shown. See
+        :func:`tioxide.visualization.plot_subject` for the keyword arguments.
+        """
+        from ..visualization import plot_subject
+
+        return plot_subject(self, **kwargs)
+
     def to(self: _Self, *args: Any, **kwargs: Any) -> _Self:
         """Move or cast every image, point set and box set; returns ``self``."""
         for store in self._stores():
