@@ -194,3 +194,41 @@ def test_queue_in_a_dataloader_matches_torchio(
     again = _queue_batches(tio, files, context)
     for first, second in zip(ours, again, strict=True):
         assert torch.equal(first.t1.data, second.t1.data)
+
+
+PATCH_API = [
+    "PatchLocation",
+    "PatchSampler",
+    "GridSampler",
+    "UniformSampler",
+    "WeightedSampler",
+    "LabelSampler",
+    "Queue",
+    "PatchAggregator",
+    "ImagesBatch",
+    "SubjectsBatch",
+    "StudiesBatch",
+]
+LOADER_API = [
+    "SubjectsLoader",
+    "ImagesLoader",
+    "StudiesLoader",
+    "collate_subjects",
+    "collate_images",
+    "collate_studies",
+]
+
+
+def test_exported_where_torchio_exports_them() -> None:
+    import torchio.data
+
+    import tioxide.data
+    import tioxide.loader
+
+    for name in PATCH_API:
+        assert name in torchio.__all__ and name in torchio.data.__all__
+        assert name in tio.__all__ and name in tioxide.data.__all__
+        assert getattr(tio, name) is getattr(tioxide.data, name)
+    for name in LOADER_API:
+        assert name in torchio.__all__ and name in tio.__all__
+        assert getattr(tio, name) is getattr(tioxide.loader, name)
