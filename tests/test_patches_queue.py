@@ -337,3 +337,40 @@ def test_pretty_sizes_as_humanize(size: int) -> None:
     from tioxide.data.queue import _binary_size
 
     assert _binary_size(size) == humanize.naturalsize(size, binary=True)
+
+
+@pytest.mark.parametrize("num_workers", [1, 2])
+def test_threads_prepare_at_most_two_subjects_each_ahead(num_workers: int) -> None:
+    """Prepared subjects may hold volumes: the threads wait for the sampling to catch up."""
+    import threading
+    import time
+
+    lock = threading.Lock()
+    counts = {"prepared": 0, "sampled": 0}
+    ahead: list[int] = []
+
+    def slow_to_prepare(subject: tio.Subject) -> tio.Subject:
+        time.sleep(0.01)
+        with lock:
+            counts["prepared"] += 1
+        return subject
+
+    class SlowSampler(tio.UniformSampler):
+        def __call__(self, subject: tio.Subject, num_patches: int | None = None) -> Any:
+            with lock:
+                counts["sampled"] += 1
+                ahead.append(counts["prepared"] - counts["sampled"])
+            time.sleep(0.05)
+            return super().__call__(subject, num_patches)
+
+    subjects = [tio.Subject(t1=tio.ScalarImage(torch.rand(1, 6, 6, 6))) for _ in range(10)]
+    queue = tio.Queue(
+        subjects,
+        SlowSampler(subjects[0], 2),
+        patches_per_volume=1,
+        num_workers=num_workers,
+        transform=slow_to_prepare,
+    )
+    assert len(list(queue)) == 10
+    assert max(ahead) <= 2 * num_workers
+    assert counts == {"prepared": 10, "sampled": 10}

@@ -20,7 +20,8 @@ class Queue(IterableDataset[Subject]):
     """Patches of many subjects, buffered and shuffled, for stochastic training.
 
     Subjects are taken in turn (shuffled each epoch if asked), prepared
-    (transformed) in ``num_workers`` background threads, and cut into up to
+    (transformed) in ``num_workers`` background threads (at most two per thread
+    ahead of the sampling), and cut into up to
     ``patches_per_volume`` patches by ``patch_sampler``. Patches collect in a
     buffer that is shuffled and emptied whenever it holds ``max_length``
     patches, and at the end. Shuffling uses Python's :mod:`random` and the
@@ -106,12 +107,18 @@ class Queue(IterableDataset[Subject]):
             for subject in subjects:
                 pending.append(pool.submit(self._prepare, subject))
                 # Patches are cut here, in subject order, from the subjects prepared so far.
-                while pending and pending[0].done():
+                # Unlike TorchIO, no more than two subjects per thread are prepared ahead:
+                # a prepared subject may hold whole volumes, so memory stays bounded.
+                while pending and (pending[0].done() or len(pending) > self._max_ahead):
                     buffer.extend(self._sample_patches(pending.popleft().result()))
                 yield from self._drain_if_full(buffer)
             for future in pending:
                 buffer.extend(self._sample_patches(future.result()))
         yield from self._flush(buffer)
+
+    @property
+    def _max_ahead(self) -> int:
+        return 2 * self.num_workers
 
     def _drain_if_full(self, buffer: list[Subject]) -> Iterator[Subject]:
         if len(buffer) >= self.max_length:
