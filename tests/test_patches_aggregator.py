@@ -220,3 +220,15 @@ def test_another_accumulation_can_be_plugged_in() -> None:
         InMemoryAccumulation(1, (2, 2, 2), torch.float32, weighted=False).accumulate(
             (slice(0, 1),) * 3, torch.ones(1, 1, 1, 1), 1
         )
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    import tioxide.data.aggregator
+    import tioxide.data.patch
+    import tioxide.data.sampler
+
+    for module in (tioxide.data.aggregator, tioxide.data.patch, tioxide.data.sampler):
+        failed, attempted = doctest.testmod(module)
+        assert failed == 0 and attempted > 0, module.__name__

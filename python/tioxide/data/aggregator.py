@@ -39,7 +39,7 @@ class PatchAggregator:
         >>> import torch, tioxide as tio
         >>> subject = tio.Subject(t1=tio.ScalarImage(torch.rand(1, 10, 10, 10)))
         >>> sampler = tio.GridSampler(subject, patch_size=6, patch_overlap=2)
-        >>> aggregator = tio.PatchAggregator(subject.spatial_shape, "average")
+        >>> aggregator = tio.PatchAggregator(subject.spatial_shape, "crop", patch_overlap=2)
         >>> for patch in sampler:
         ...     aggregator.add_batch(patch.t1.data[None], [patch.patch_location])
         >>> torch.equal(aggregator.get_output(), subject.t1.data)
