@@ -146,3 +146,18 @@ def test_remote_without_sidecar_and_plain_nii(tmp_path: Path, server: Any) -> No
     assert sum(handler.sent) <= 352 * 2 + data[:, :, :10].nbytes
     with pytest.raises(FileNotFoundError):
         remote.read(f"{url}/missing.nii.gz")
+
+
+def test_remote_header_fetches_only_the_start(tmp_path: Path, server: Any) -> None:
+    url, handler = server
+    data = _volume((128, 128, 128), seed=4)
+    nib.save(nib.Nifti1Image(data, np.eye(4)), tmp_path / "h.nii.gz")
+    nifti.clear_cache()
+    handler.sent.clear()
+    assert remote.read_header(f"{url}/h.nii.gz").shape == data.shape
+    # Two magic bytes and one small read that inflates to past the header
+    # (not the index's first chunk, a MiB of output).
+    assert sum(handler.sent) <= 2 + (32 << 10), handler.sent
+    handler.sent.clear()
+    assert remote.read_header(f"{url}/h.nii.gz").shape == data.shape
+    assert sum(handler.sent) <= 4, handler.sent

@@ -38,6 +38,9 @@ static CHUNKS: ByteLru<(u64, u64), Arc<Chunk>> = ByteLru::new(DEFAULT_CHUNK_BUDG
 /// a patch sampler takes many regions of one volume, and the next ones are
 /// cut from these instead of being inflated again. Same budget as the chunks.
 static STREAMS: ByteLru<String, Arc<VoxelBuffer>> = ByteLru::new(DEFAULT_CHUNK_BUDGET);
+/// Headers (the first bytes of streams) inflated without the index, by
+/// source identity: a remote image's header is then fetched once.
+static PREFIXES: ByteLru<String, Arc<Vec<u8>>> = ByteLru::new(4 << 20);
 
 thread_local! {
     static WARNINGS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
@@ -83,6 +86,7 @@ pub fn clear_caches() {
     INDEXES.clear();
     CHUNKS.clear();
     STREAMS.clear();
+    PREFIXES.clear();
 }
 
 /// A chunk by its number in the index.
@@ -187,6 +191,19 @@ impl<'a> IndexedGz<'a> {
     pub fn keep_voxels(&self, voxels: &Arc<VoxelBuffer>) {
         if let Some(id) = &self.id {
             STREAMS.insert(id.clone(), voxels.clone(), voxels.bytes().len());
+        }
+    }
+
+    /// The first `len` bytes of this source's output, if kept.
+    pub fn kept_prefix(&self, len: usize) -> Option<Vec<u8>> {
+        let bytes = PREFIXES.get(self.id.as_ref()?)?;
+        bytes.get(..len).map(<[u8]>::to_vec)
+    }
+
+    /// Keep the first bytes of this source's output (its header).
+    pub fn keep_prefix(&self, bytes: &[u8]) {
+        if let Some(id) = &self.id {
+            PREFIXES.insert(id.clone(), Arc::new(bytes.to_vec()), bytes.len());
         }
     }
 
