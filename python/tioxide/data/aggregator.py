@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 
+import numpy as np
+import numpy.typing as npt
 import torch
 from torch import Tensor
 
 from ._accumulation import Accumulation, Box, InMemoryAccumulation
+from .disk_output import DiskAccumulation
+from .image import ScalarImage
 from .patch import PatchLocation, ThreeInts
 
 OVERLAP_MODES = ("crop", "average", "hann")
@@ -31,6 +36,14 @@ class PatchAggregator:
         output_shape: ``(I, J, K)`` of the output if the outputs have another
             resolution than the input (e.g. a downsampling network); locations
             and overlap are scaled by ``output_shape / spatial_shape``.
+        output_path: Not in TorchIO: accumulate on disk, for outputs larger
+            than memory. The output is written to this NIfTI file (``.nii`` or
+            ``.nii.gz``; a mapping from key to file for dict outputs) as
+            patches arrive, and the process holds only a patch at a time;
+            :meth:`save_output` finishes the file. The values are those the
+            in-memory aggregator would give.
+        affine: The affine of the files written with ``output_path``
+            (identity by default).
 
     Raises:
         ValueError: An unknown ``overlap_mode``.
@@ -52,6 +65,9 @@ class PatchAggregator:
         overlap_mode: str = "crop",
         patch_overlap: int | ThreeInts = 0,
         output_shape: ThreeInts | None = None,
+        *,
+        output_path: str | os.PathLike[str] | Mapping[str, str | os.PathLike[str]] | None = None,
+        affine: npt.ArrayLike | None = None,
     ) -> None:
         if overlap_mode not in OVERLAP_MODES:
             raise ValueError(f"overlap_mode must be one of {OVERLAP_MODES}, got {overlap_mode!r}")
@@ -67,6 +83,8 @@ class PatchAggregator:
             self.spatial_shape = output_shape
             si, sj, sk = (out / inp for out, inp in zip(output_shape, spatial_shape, strict=True))
             self._scale = (si, sj, sk)
+        self._output_path = output_path
+        self._affine = np.eye(4) if affine is None else np.asarray(affine, dtype=np.float64)
         self._outputs: dict[str, Accumulation] = {}
         self._hann_cache: dict[ThreeInts, Tensor] = {}
 
@@ -105,17 +123,51 @@ class PatchAggregator:
             raise KeyError(f"No output for key {key!r}. Available: {available}")
         return self._outputs[resolved].result()
 
+    def save_output(self, key: str | None = None) -> ScalarImage:
+        """Finish the file of an aggregator given ``output_path``; returns it as
+        an image not loaded (read it whole, or only regions of it).
+
+        Raises:
+            RuntimeError: No ``output_path`` was given.
+            KeyError: Nothing was added under ``key``.
+        """
+        if self._output_path is None:
+            raise RuntimeError(
+                "save_output needs an aggregator made with output_path=...; "
+                "get_output() returns the volume in memory"
+            )
+        resolved = _DEFAULT_KEY if key is None else key
+        output = self._outputs.get(resolved)
+        if not isinstance(output, DiskAccumulation):
+            available = [k for k in self._outputs if k != _DEFAULT_KEY]
+            raise KeyError(f"No output for key {key!r}. Available: {available}")
+        return ScalarImage(output.finish())
+
     # -- accumulating -----------------------------------------------------------------------
 
-    def _new_accumulation(self, num_channels: int, dtype: torch.dtype) -> Accumulation:
-        """The storage of one output (override to keep it elsewhere than in memory)."""
+    def _new_accumulation(self, key: str, num_channels: int, dtype: torch.dtype) -> Accumulation:
+        """The storage of one output: in memory, or the file of ``output_path``."""
         weighted = self.overlap_mode != "crop"
-        return InMemoryAccumulation(num_channels, self.spatial_shape, dtype, weighted=weighted)
+        if self._output_path is None:
+            return InMemoryAccumulation(num_channels, self.spatial_shape, dtype, weighted=weighted)
+        if isinstance(self._output_path, Mapping):
+            if key not in self._output_path:
+                raise KeyError(f"output_path has no file for the output {key!r}")
+            path = self._output_path[key]
+        elif self._outputs:
+            raise ValueError(
+                "output_path names one file; pass a mapping from key to file for several outputs"
+            )
+        else:
+            path = self._output_path
+        return DiskAccumulation(
+            path, num_channels, self.spatial_shape, dtype, self._affine, weighted=weighted
+        )
 
     def _add_patch(self, key: str, patch: Tensor, location: PatchLocation) -> None:
         output = self._outputs.get(key)
         if output is None:
-            output = self._outputs[key] = self._new_accumulation(patch.shape[0], patch.dtype)
+            output = self._outputs[key] = self._new_accumulation(key, patch.shape[0], patch.dtype)
         box = location.to_slices()
         if self.overlap_mode == "crop":
             inner, trimmed = self._crop_boxes(location)
