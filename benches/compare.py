@@ -53,6 +53,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import crop_or_pad  # noqa: E402  (benches/ is not a package)
+import patches  # noqa: E402
+import save_plot  # noqa: E402
 import seek_index  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -1561,8 +1563,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--skip-seek",
         action="store_true",
-        help="do not run the seek-index and CropOrPad sections (benches/seek_index.py, "
-        "benches/crop_or_pad.py; not run with --quick)",
+        help="do not run the seek-index, CropOrPad, save/plot and patch-pipeline sections "
+        "(benches/seek_index.py, crop_or_pad.py, save_plot.py, patches.py; not run with --quick)",
     )
     p.add_argument("--rss-child", metavar="JSON", help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -1601,6 +1603,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         seek = seek_index.run()
         print("== CropOrPad", file=sys.stderr, flush=True)
         seek += crop_or_pad.run()
+        print("== saving and plotting", file=sys.stderr, flush=True)
+        seek += save_plot.run()
+        print("== patch pipeline and grid inference", file=sys.stderr, flush=True)
+        seek += patches.run()
         check_extension_unchanged(identity)
     text = report(
         run, vols, build, tioxide_desc, time.perf_counter() - started, (load_start, loadavg())
