@@ -207,15 +207,15 @@ def test_another_accumulation_can_be_plugged_in() -> None:
             return super().result()
 
     class Aggregator(tio.PatchAggregator):
-        def _new_accumulation(self, num_channels: int, dtype: torch.dtype) -> Any:
-            calls.append(f"new {num_channels} {dtype}")
+        def _new_accumulation(self, key: str, num_channels: int, dtype: torch.dtype) -> Any:
+            calls.append(f"new {key} {num_channels} {dtype}")
             return Recording(num_channels, self.spatial_shape, dtype, weighted=True)
 
     aggregator = Aggregator((4, 4, 4), "average")
     location = tio.PatchLocation((0, 0, 0), (4, 4, 4))
     aggregator.add_batch(torch.ones(2, 3, 4, 4, 4), [location, location])
     assert torch.equal(aggregator.get_output(), torch.ones(3, 4, 4, 4))
-    assert calls == ["new 3 torch.float32", "accumulate", "accumulate", "result"]
+    assert calls == ["new __default__ 3 torch.float32", "accumulate", "accumulate", "result"]
     with pytest.raises(RuntimeError, match="places values; it has no weights"):
         InMemoryAccumulation(1, (2, 2, 2), torch.float32, weighted=False).accumulate(
             (slice(0, 1),) * 3, torch.ones(1, 1, 1, 1), 1
