@@ -54,3 +54,20 @@ def test_bad_regions_name_the_file(image: Path) -> None:
     with pytest.raises(FileNotFoundError, match="missing"):
         nifti.read_many(image.parent / "missing.nii.gz", [(0, 0, 0)])
     assert nifti.read_many(image, []) == []
+
+
+def test_prefetch_keeps_the_voxels_for_the_next_reads(image: Path) -> None:
+    nifti.clear_cache()
+    expected = np.asanyarray(nib.load(image).dataobj)
+    nifti.prefetch(image)
+    kept = gz.cache_stats()["streams"]
+    assert kept["entries"] == (1 if image.suffix == ".gz" else 0)
+    for region in patches(5, 8, expected.shape, 1):
+        np.testing.assert_array_equal(nifti.read(image, region), expected[region])
+    if image.suffix == ".gz":
+        assert gz.cache_stats()["streams"]["hits"] >= kept["hits"] + 5
+        assert gz.cache_stats()["chunks"]["entries"] == 0
+    nifti.prefetch(image)
+    assert gz.cache_stats()["streams"]["entries"] == kept["entries"]
+    with pytest.raises(FileNotFoundError, match="missing"):
+        nifti.prefetch(image.parent / "missing.nii.gz")

@@ -17,6 +17,7 @@ __all__ = [
     "read_header",
     "read",
     "read_many",
+    "prefetch",
     "write",
     "clear_cache",
     "build_index",
@@ -83,6 +84,7 @@ def read(
 def read_many(
     path: str | PathLike[str], regions: list[list[tuple[int, int, int]]]
 ) -> list[tuple[npt.NDArray[np.uint64], int, int, str, list[int]]]: ...
+def prefetch(path: str | PathLike[str]) -> None: ...
 def write(
     path: str | PathLike[str],
     data: npt.NDArray[np.uint8],

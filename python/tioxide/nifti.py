@@ -341,6 +341,17 @@ def read_many(path: PathLike, regions: Sequence[Any]) -> list[npt.NDArray[Any]]:
     ]
 
 
+def prefetch(path: PathLike) -> None:
+    """Inflate the ``.nii.gz`` at ``path`` now and keep its voxels for the reads that follow.
+
+    Region reads of the file are then cut from memory until the voxels are
+    dropped from the stream cache (see :func:`tioxide.gz.configure`). A patch
+    queue calls this in a worker thread, so that inflating the next subject
+    overlaps with sampling the current one. Nothing is done for other files.
+    """
+    _core.prefetch(path)
+
+
 def _region_for(
     region: Any, shape: tuple[int, ...], name: str
 ) -> tuple[list[tuple[int, int, int]], tuple[int, ...]]:

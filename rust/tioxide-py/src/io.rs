@@ -58,6 +58,14 @@ pub fn read_many<'py>(
         .collect())
 }
 
+/// Inflate a `.nii.gz` now and keep its voxels for the region reads that follow.
+#[pyfunction]
+pub fn prefetch(py: Python<'_>, path: PathBuf) -> PyResult<()> {
+    let done = py.detach(|| NiftiFile::open(&path).and_then(|f| f.prefetch()));
+    crate::gz::flush_warnings(py)?;
+    done.map_err(to_py)
+}
+
 /// A region from `(start, step, count)` per axis.
 pub fn region_of(region: Option<Vec<(usize, isize, usize)>>) -> Option<Region> {
     region.map(|r| {

@@ -19,6 +19,27 @@ struct Row {
 }
 
 impl NiftiFile {
+    /// Inflate a `.nii.gz` whole now and keep its voxels (in the stream
+    /// cache) for the region reads that follow, so that they cost a copy:
+    /// a patch queue calls this from a worker thread while the previous
+    /// subject is being sampled. Nothing to do for other files, or when the
+    /// voxels are kept already.
+    pub fn prefetch(&self) -> Result<()> {
+        if !self.data_gzipped {
+            return Ok(());
+        }
+        let run = || -> Result<()> {
+            let file = open(&self.paths.data)?;
+            let source = self.indexed(&file)?;
+            if source.kept_voxels().is_none() {
+                let whole = std::sync::Arc::new(self.read_gz_full(&file)?);
+                source.keep_voxels(&whole);
+            }
+            Ok(())
+        };
+        run().map_err(|e| e.in_file(&self.paths.data))
+    }
+
     /// Read `regions` (each as [`NiftiFile::read`] would, scaled), sharing
     /// the work of inflating a gzip stream between them.
     pub fn read_many(&self, regions: &[Region]) -> Result<Vec<NiftiArray>> {
