@@ -210,6 +210,36 @@ def test_only_patches_are_read_when_nothing_needs_the_volume(
     assert not any(image.is_loaded for s in subjects for image in s.images.values())
 
 
+def test_worker_threads_inflate_compressed_images_ahead(
+    files: list[dict[str, Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With worker threads, each unloaded .nii.gz is inflated in a worker
+    (``nifti.prefetch``), and the patches then cut from it are the same."""
+    import threading
+
+    from tioxide import gz
+
+    prefetched: list[tuple[str, bool]] = []
+    real = nifti.prefetch
+
+    def spy(path: Any) -> None:
+        prefetched.append((Path(path).name, threading.current_thread() is threading.main_thread()))
+        real(path)
+
+    monkeypatch.setattr(nifti, "prefetch", spy)
+    nifti.clear_cache()
+    threaded = Counter(key(p) for p in run_queue(tio, files, seed=3, num_workers=2))
+    names = sorted(name for name, _ in prefetched)
+    expected = sorted(p.name for f in files for p in f.values() if p.name.endswith(".gz"))
+    assert names == expected
+    assert not any(in_main for _, in_main in prefetched)
+    assert gz.cache_stats()["streams"]["hits"] > 0
+    nifti.clear_cache()
+    serial = Counter(key(p) for p in run_queue(torchio, files, seed=3))
+    assert sum(threaded.values()) == 20
+    assert threaded == serial
+
+
 def test_a_label_sampler_reads_its_map_whole_and_the_image_by_patch(
     files: list[dict[str, Path]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

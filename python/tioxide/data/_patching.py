@@ -18,6 +18,7 @@ from typing import Any
 
 from torch import Tensor
 
+from .. import nifti
 from .image import Image
 from .patch import PatchLocation
 from .subject import Subject
@@ -72,6 +73,25 @@ def detached(subject: Subject) -> Subject:
         if not image.is_loaded:
             new._images[name] = copy.deepcopy(image)
     return new
+
+
+#: Names of files whose voxels :func:`tioxide.nifti.prefetch` inflates and keeps.
+_COMPRESSED_NIFTI = (".nii.gz", ".img.gz", ".hdr.gz")
+
+
+def prefetch_compressed(subject: Subject) -> None:
+    """Inflate the unloaded ``.nii.gz`` images of ``subject`` now, in this thread.
+
+    Their voxels are kept in the core's stream cache, so the patches cut from
+    them later (in the thread iterating the queue) are copies: a queue's
+    worker threads then inflate the next subjects while patches of the
+    current one are cut.
+    """
+    for image in subject._images.values():
+        path = image.path
+        if not image.is_loaded and path is not None:
+            if path.name.lower().endswith(_COMPRESSED_NIFTI):
+                nifti.prefetch(path)
 
 
 def load_unsliceable(subject: Subject) -> None:

@@ -11,7 +11,7 @@ from itertools import islice
 from torch.utils.data import IterableDataset, Sampler
 
 from ._laziness import stays_lazy
-from ._patching import detached, load_unsliceable
+from ._patching import detached, load_unsliceable, prefetch_compressed
 from .sampler import PatchSampler
 from .subject import Subject
 
@@ -138,6 +138,8 @@ class Queue(IterableDataset[Subject]):
         if self.transform is not None:
             prepared = self.transform(prepared)
         load_unsliceable(prepared)
+        if self.num_workers > 0:
+            prefetch_compressed(prepared)
         return prepared
 
     def _sample_patches(self, subject: Subject) -> list[Subject]:
