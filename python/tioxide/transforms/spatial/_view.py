@@ -24,6 +24,7 @@ from torch import Tensor
 
 from ...data.backends import ImageDataBackend
 from ...data.indexing import normalize_index
+from ...data.nifti_backend import NiftiBackend
 from ._padding import pad_tensor
 
 #: An operation run on the tensor after the read: ("crop", bounds), ("flip", axes),
@@ -70,6 +71,14 @@ class ViewAxis:
         if self.step > 0:
             return slice(self.start, self.start + self.size)
         return slice(self.start - self.size + 1, self.start + 1)
+
+
+def _backwards(ascending: slice) -> slice:
+    """``ascending`` (a ``start:stop`` slice) read from its end to its start."""
+    start, stop = ascending.start, ascending.stop
+    if start >= stop:
+        return ascending
+    return slice(stop - 1, start - 1 if start > 0 else None, -1)
 
 
 class RegionView:
@@ -136,10 +145,18 @@ class RegionView:
     def to_tensor(self) -> Tensor:
         """Read the region once and make the view of it (a new tensor)."""
         by_source = {axis.source: axis for axis in self._axes}
-        region = tuple(by_source[n].source_slice() for n in range(3))
+        # The Rust reader takes negative steps and reverses rows as it copies
+        # them (torch.flip would copy the region again, and slowly).
+        reads_backwards = isinstance(self._source, NiftiBackend)
+        region = tuple(
+            _backwards(by_source[n].source_slice())
+            if reads_backwards and by_source[n].step < 0
+            else by_source[n].source_slice()
+            for n in range(3)
+        )
         data = self._source[(slice(None), *region)]
         flips = [1 + axis.source for axis in self._axes if axis.step < 0]
-        if flips:
+        if flips and not reads_backwards:
             data = torch.flip(data, flips)
         order = [axis.source for axis in self._axes]
         if order != [0, 1, 2]:
