@@ -27,26 +27,15 @@ import torch
 import torchio
 
 import tioxide
+from test_image_sources import OBLIQUE, assert_same
 from test_remote import _Counting
 from tioxide import gz, nifti, remote
 
 SHAPE = (128, 128, 512)
 PATCH = (slice(None), slice(10, 42), slice(10, 42), slice(10, 42))
-AFFINE = np.array(
-    [
-        [0.9, -0.3, 0.1, -90.25],
-        [0.35, 1.8, -0.2, 12.5],
-        [-0.05, 0.25, 2.9, -40.125],
-        [0.0, 0.0, 0.0, 1.0],
-    ]
-)
-
-
-def assert_same(ours: Any, theirs: Any) -> None:
-    assert ours.shape == theirs.shape
-    assert ours.data.dtype == theirs.data.dtype
-    assert torch.equal(ours.data, theirs.data)
-    assert torch.equal(ours.affine.data, theirs.affine.data)
+# The same oblique affine as the eager tests, and the same comparison (data,
+# dtype, affine; metadata too, which URL and local images share).
+AFFINE = OBLIQUE
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ import torch
 import torchio
 
 import tioxide as tio
+from read_spy import ReadSpy
 from tioxide import nifti
 
 SHAPE = (21, 18, 16)
@@ -75,35 +76,6 @@ def assert_patches_equal(ours: Any, theirs: Any) -> None:
         assert image.data.dtype == reference.data.dtype
         assert torch.equal(image.data, reference.data), name
         assert np.array_equal(image.affine.numpy(), reference.affine.numpy())
-
-
-class ReadSpy:
-    """Records the regions :func:`tioxide.nifti.read` is asked for, by file."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.calls: list[tuple[str, Any]] = []
-        original = nifti.read
-
-        def spy(path: Any, region: Any = None, *args: Any, **kwargs: Any) -> Any:
-            self.calls.append((Path(path).name, region))
-            if region is None:
-                return original(path, *args, **kwargs)
-            return original(path, region, *args, **kwargs)
-
-        monkeypatch.setattr(nifti, "read", spy)
-
-    def voxels(self, name: str, shape: tuple[int, int, int]) -> list[int]:
-        """Voxels read from the file called ``name``, one entry per read."""
-        sizes = []
-        for called, region in self.calls:
-            if called != name:
-                continue
-            if region is None:
-                sizes.append(int(np.prod(shape)))
-            else:
-                counts = [len(range(*s.indices(n))) for s, n in zip(region, shape, strict=False)]
-                sizes.append(int(np.prod(counts)))
-        return sizes
 
 
 SAMPLERS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -337,8 +309,8 @@ def test_an_unloaded_subject_is_read_patch_by_patch(
         patches = list(tio.UniformSampler(lazy, 16, num_patches=10))
     else:
         patches = list(tio.LabelSampler(lazy, 16, "seg", num_patches=10))
-    image_reads = spy.voxels(f"image{suffix}", (64, 64, 64))
-    label_reads = spy.voxels("labels.nii.gz", (64, 64, 64))
+    image_reads = spy.voxels((64, 64, 64), f"image{suffix}")
+    label_reads = spy.voxels((64, 64, 64), "labels.nii.gz")
     assert len(image_reads) == len(patches)
     assert max(image_reads) <= 16**3  # each read is one patch (padding is not read)
     if kind != "grid":  # ten patches: much less than the volume in all
@@ -370,7 +342,7 @@ def test_grid_padding_that_needs_the_data_reads_the_volume_once(
     )
     patches = list(sampler)
     assert len(patches) > 10
-    assert spy.voxels("image.nii", (64, 64, 64)) == [64**3]
+    assert spy.voxels((64, 64, 64), "image.nii") == [64**3]
 
 
 def test_patches_of_loaded_images_do_not_keep_the_volume_alive() -> None:

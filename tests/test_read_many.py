@@ -69,5 +69,8 @@ def test_prefetch_keeps_the_voxels_for_the_next_reads(image: Path) -> None:
         assert gz.cache_stats()["chunks"]["entries"] == 0
     nifti.prefetch(image)
     assert gz.cache_stats()["streams"]["entries"] == kept["entries"]
+    nifti.release(image)
+    assert gz.cache_stats()["streams"]["entries"] == 0
+    np.testing.assert_array_equal(nifti.read(image, (1, 2, 3)), expected[1, 2, 3])
     with pytest.raises(FileNotFoundError, match="missing"):
         nifti.prefetch(image.parent / "missing.nii.gz")

@@ -18,6 +18,7 @@ __all__ = [
     "read",
     "read_many",
     "prefetch",
+    "release",
     "write",
     "clear_cache",
     "build_index",
@@ -85,6 +86,7 @@ def read_many(
     path: str | PathLike[str], regions: list[list[tuple[int, int, int]]]
 ) -> list[tuple[npt.NDArray[np.uint64], int, int, str, list[int]]]: ...
 def prefetch(path: str | PathLike[str]) -> None: ...
+def release(path: str | PathLike[str]) -> None: ...
 def write(
     path: str | PathLike[str],
     data: npt.NDArray[np.uint8],

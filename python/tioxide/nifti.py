@@ -352,6 +352,11 @@ def prefetch(path: PathLike) -> None:
     _core.prefetch(path)
 
 
+def release(path: PathLike) -> None:
+    """Drop the voxels :func:`prefetch` kept for ``path`` (once its regions are read)."""
+    _core.release(path)
+
+
 def _region_for(
     region: Any, shape: tuple[int, ...], name: str
 ) -> tuple[list[tuple[int, int, int]], tuple[int, ...]]:

@@ -14,6 +14,7 @@ the patches. Two things would defeat that, and are handled here:
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 from torch import Tensor
@@ -87,11 +88,28 @@ def prefetch_compressed(subject: Subject) -> None:
     worker threads then inflate the next subjects while patches of the
     current one are cut.
     """
-    for image in subject._images.values():
-        path = image.path
-        if not image.is_loaded and path is not None:
-            if path.name.lower().endswith(_COMPRESSED_NIFTI):
-                nifti.prefetch(path)
+    for path in _compressed_paths(subject):
+        nifti.prefetch(path)
+
+
+def release_compressed(subject: Subject) -> None:
+    """Drop what :func:`prefetch_compressed` kept, once the patches are cut.
+
+    The voxels of subjects prefetched ahead then fit in the stream cache,
+    and are not evicted before their turn.
+    """
+    for path in _compressed_paths(subject):
+        nifti.release(path)
+
+
+def _compressed_paths(subject: Subject) -> list[Path]:
+    return [
+        image.path
+        for image in subject._images.values()
+        if not image.is_loaded
+        and image.path is not None
+        and image.path.name.lower().endswith(_COMPRESSED_NIFTI)
+    ]
 
 
 def load_unsliceable(subject: Subject) -> None:

@@ -11,7 +11,7 @@ from itertools import islice
 from torch.utils.data import IterableDataset, Sampler
 
 from ._laziness import stays_lazy
-from ._patching import detached, load_unsliceable, prefetch_compressed
+from ._patching import detached, load_unsliceable, prefetch_compressed, release_compressed
 from .sampler import PatchSampler
 from .subject import Subject
 
@@ -143,7 +143,10 @@ class Queue(IterableDataset[Subject]):
         return prepared
 
     def _sample_patches(self, subject: Subject) -> list[Subject]:
-        return list(islice(iter(self.patch_sampler(subject)), self.patches_per_volume))
+        patches = list(islice(iter(self.patch_sampler(subject)), self.patches_per_volume))
+        if self.num_workers > 0:
+            release_compressed(subject)
+        return patches
 
     def _make_subject_iter(self) -> Iterator[Subject]:
         if self.subject_sampler is not None:

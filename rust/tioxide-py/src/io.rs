@@ -66,6 +66,13 @@ pub fn prefetch(py: Python<'_>, path: PathBuf) -> PyResult<()> {
     done.map_err(to_py)
 }
 
+/// Drop the voxels `prefetch` kept for a `.nii.gz`.
+#[pyfunction]
+pub fn release(py: Python<'_>, path: PathBuf) -> PyResult<()> {
+    py.detach(|| NiftiFile::open(&path).and_then(|f| f.release()))
+        .map_err(to_py)
+}
+
 /// A region from `(start, step, count)` per axis.
 pub fn region_of(region: Option<Vec<(usize, isize, usize)>>) -> Option<Region> {
     region.map(|r| {

@@ -40,6 +40,19 @@ impl NiftiFile {
         run().map_err(|e| e.in_file(&self.paths.data))
     }
 
+    /// Drop the voxels [`NiftiFile::prefetch`] kept (once their regions are read).
+    pub fn release(&self) -> Result<()> {
+        if !self.data_gzipped {
+            return Ok(());
+        }
+        let run = || -> Result<()> {
+            let file = open(&self.paths.data)?;
+            self.indexed(&file)?.drop_voxels();
+            Ok(())
+        };
+        run().map_err(|e| e.in_file(&self.paths.data))
+    }
+
     /// Read `regions` (each as [`NiftiFile::read`] would, scaled), sharing
     /// the work of inflating a gzip stream between them.
     pub fn read_many(&self, regions: &[Region]) -> Result<Vec<NiftiArray>> {

@@ -95,6 +95,17 @@ impl<K: Eq + Hash + Clone, V: Clone> ByteLru<K, V> {
         evict(inner, budget);
     }
 
+    /// Drop the entry for `key`, if any.
+    pub fn remove(&self, key: &K) {
+        if let Some(mut guard) = lock_briefly(&self.inner) {
+            if let Some(inner) = guard.as_mut() {
+                if let Some(e) = inner.map.remove(key) {
+                    inner.used -= e.1;
+                }
+            }
+        }
+    }
+
     /// Change the budget (evicting at once if it shrank).
     pub fn set_budget(&self, budget: usize) {
         self.budget.store(budget, Ordering::Relaxed);

@@ -194,6 +194,13 @@ impl<'a> IndexedGz<'a> {
         }
     }
 
+    /// Drop the voxels kept for this source.
+    pub fn drop_voxels(&self) {
+        if let Some(id) = &self.id {
+            STREAMS.remove(id);
+        }
+    }
+
     /// The first `len` bytes of this source's output, if kept.
     pub fn kept_prefix(&self, len: usize) -> Option<Vec<u8>> {
         let bytes = PREFIXES.get(self.id.as_ref()?)?;
