@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import peak_rss
+
 DATA = Path(__file__).parent / "data"
 FILES = [DATA / "plain" / "t1_int16.nii", DATA / "gz" / "t1_int16.nii.gz"]
 
@@ -46,16 +48,9 @@ def _rss_child(module: str, path: str) -> None:
 
     import tioxide  # noqa: F401
 
-    def kib(field: str) -> int:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-        raise RuntimeError(field)
-
-    Path("/proc/self/clear_refs").write_text("5")
-    base = kib("VmHWM")
+    base = peak_rss.reset()
     result = _crop(module, Path(path))
-    print(json.dumps((kib("VmHWM") - base) * 1024))
+    print(json.dumps(peak_rss.above(base)))
     del result
 
 

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+import peak_rss
+
 DATA = Path(__file__).parent / "data" / "patches"
 SHAPE = (256, 256, 176)
 SUBJECTS = 20
@@ -35,13 +37,6 @@ PER_VOLUME = 16
 BATCH = 16
 QUEUE_LENGTH = 64
 GRID_SIZE = 1024
-
-
-def _kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(field)
 
 
 def _subject_files(n: int) -> list[tuple[Path, Path]]:
@@ -101,8 +96,7 @@ def _child(config: dict[str, Any]) -> None:
         transform=flip,
     )
     loader = tio.SubjectsLoader(queue, batch_size=BATCH)
-    Path("/proc/self/clear_refs").write_text("5")
-    base = _kib("VmHWM")
+    base = peak_rss.reset()
     rates = []
     checksum = 0.0
     for _ in range(config["epochs"]):
@@ -113,7 +107,7 @@ def _child(config: dict[str, Any]) -> None:
             checksum += float(data[:, :, 0, 0, 0].sum())
             count += data.shape[0]
         rates.append(count / (time.perf_counter() - t0))
-    print(json.dumps({"rates": rates, "rss": (_kib("VmHWM") - base) * 1024, "count": count}))
+    print(json.dumps({"rates": rates, "rss": peak_rss.above(base), "count": count}))
 
 
 def _run_child(config: dict[str, Any]) -> dict[str, Any]:
@@ -183,8 +177,7 @@ def _grid_child(config: dict[str, Any]) -> None:
         output_path=out,
         affine=subject.t1.affine,
     )
-    Path("/proc/self/clear_refs").write_text("5")
-    base = _kib("VmHWM")
+    base = peak_rss.reset()
     t0 = time.perf_counter()
     loader = tio.SubjectsLoader(sampler, batch_size=2)
     for batch in loader:
@@ -192,7 +185,7 @@ def _grid_child(config: dict[str, Any]) -> None:
             aggregator.add_batch(batch.t1.data * 2, batch.patch_location)
     aggregator.save_output()
     seconds = time.perf_counter() - t0
-    print(json.dumps({"seconds": seconds, "rss": (_kib("VmHWM") - base) * 1024}))
+    print(json.dumps({"seconds": seconds, "rss": peak_rss.above(base)}))
 
 
 def grid_section(size: int = GRID_SIZE) -> list[str]:

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import peak_rss
+
 DATA = Path(__file__).parent / "data"
 VOLUME = DATA / "plain" / "t1_float32.nii"
 BIG = DATA / "plain" / "big_float32.nii"
@@ -111,18 +113,11 @@ def _plot_child(module: str, path: str) -> None:
     tioxide.ScalarImage(small).plot(show=False)
     plt.close("all")
 
-    def kib(field: str) -> int:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-        raise RuntimeError(field)
-
-    Path("/proc/self/clear_refs").write_text("5")
-    base = kib("VmHWM")
+    base = peak_rss.reset()
     t0 = time.perf_counter()
     _plot(module, Path(path))
     seconds = time.perf_counter() - t0
-    print(json.dumps({"rss": (kib("VmHWM") - base) * 1024, "seconds": seconds}))
+    print(json.dumps({"rss": peak_rss.above(base), "seconds": seconds}))
 
 
 def _plot_run(module: str) -> dict[str, float]:

@@ -118,6 +118,11 @@ class Queue(IterableDataset[Subject]):
 
     @property
     def _max_ahead(self) -> int:
+        if stays_lazy(self.transform):
+            # Lazy subjects hold their .nii.gz voxels in the core's stream
+            # cache (prefetched): one ahead per thread, so that they fit in
+            # its budget beside the subject being sampled.
+            return self.num_workers
         return 2 * self.num_workers
 
     def _drain_if_full(self, buffer: list[Subject]) -> Iterator[Subject]:

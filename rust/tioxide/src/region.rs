@@ -232,12 +232,51 @@ pub fn extract(data: &[u8], shape: &[usize], elem: usize, region: &Region) -> Re
     Ok(out)
 }
 
+fn reverse_as<const N: usize>(row: &mut [u8]) {
+    // A constant item size: each swap compiles to register moves.
+    let n = row.len() / N;
+    for i in 0..n / 2 {
+        let j = n - 1 - i;
+        let mut item = [0u8; N];
+        item.copy_from_slice(&row[i * N..(i + 1) * N]);
+        row.copy_within(j * N..(j + 1) * N, i * N);
+        row[j * N..(j + 1) * N].copy_from_slice(&item);
+    }
+}
+
+/// Reverse the order of the `elem`-byte items of `row`.
+fn reverse_items(row: &mut [u8], elem: usize) {
+    match elem {
+        1 => row.reverse(),
+        2 => reverse_as::<2>(row),
+        3 => reverse_as::<3>(row),
+        4 => reverse_as::<4>(row),
+        8 => reverse_as::<8>(row),
+        16 => reverse_as::<16>(row),
+        _ => {
+            let n = row.len() / elem.max(1);
+            for i in 0..n / 2 {
+                let (front, back) = row.split_at_mut((n - 1 - i) * elem);
+                front[i * elem..(i + 1) * elem].swap_with_slice(&mut back[..elem]);
+            }
+        }
+    }
+}
+
 /// Reverse the order of elements along `axis` of a Fortran-ordered buffer.
 pub fn flip_axis(bytes: &mut [u8], shape: &[usize], elem: usize, axis: usize) {
     let inner: usize = shape[..axis].iter().product::<usize>() * elem;
     let n = shape[axis];
     let block = inner * n;
     if block == 0 {
+        return;
+    }
+    if axis == 0 {
+        // Elements within each row: reversed as fixed-size items, not one
+        // small copy per element.
+        for row in bytes.chunks_exact_mut(block) {
+            reverse_items(row, elem);
+        }
         return;
     }
     let mut tmp = vec![0u8; inner];
