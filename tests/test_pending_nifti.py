@@ -69,6 +69,8 @@ def test_bad_blocks_and_finishing_twice_are_clear_errors(tmp_path: Path) -> None
         out.read_block([0, 0], [1, 1])
     with pytest.raises(OSError, match="missing"):
         _core.PendingNifti(tmp_path / "missing" / "y.nii", [2], "u1", np.eye(4).tolist())
+    with pytest.raises(ValueError, match="at least one axis"):
+        _core.ScratchArray(tmp_path, [], 4)
     with pytest.raises(ValueError, match="dtype"):
         _core.PendingNifti(tmp_path / "z.nii", [2], "object", np.eye(4).tolist())
 

@@ -31,6 +31,11 @@ impl BlockFile {
     /// must be open for reading (and writing, to write blocks) and at least
     /// as long as the array (extend it with `set_len` first if needed).
     pub fn new(file: File, offset: u64, shape: &[usize], elem: usize) -> Result<BlockFile> {
+        if shape.is_empty() || elem == 0 {
+            return Err(Error::InvalidData(format!(
+                "an array needs at least one axis and a non-empty element (shape {shape:?}, {elem}-byte elements)"
+            )));
+        }
         let bytes = shape
             .iter()
             .try_fold(elem as u64, |acc, &n| acc.checked_mul(n as u64))
@@ -217,5 +222,7 @@ mod tests {
         assert!(blocks.write(&[0, 0, 0], &[1, 1, 1], &[1, 2]).is_err());
         assert!(BlockFile::new(scratch(10), 0, &[2, 3, 4], 1).is_err());
         assert!(BlockFile::new(scratch(10), 0, &[usize::MAX, 3], 8).is_err());
+        assert!(BlockFile::new(scratch(10), 0, &[], 1).is_err());
+        assert!(BlockFile::new(scratch(10), 0, &[2], 0).is_err());
     }
 }
