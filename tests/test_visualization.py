@@ -27,7 +27,7 @@ import torch
 from PIL import Image as PILImage
 
 import tioxide as tio
-from tioxide import nifti
+from read_spy import ReadSpy
 from tioxide.visualization import plot_image, plot_subject
 from tioxide.visualization.plot import label_colormap
 from visualization_helpers import (
@@ -161,19 +161,13 @@ def test_intersection_lines_mark_the_other_slices(phantoms):
 
 
 def test_plot_of_an_unloaded_image_reads_only_three_slices(phantoms, monkeypatch):
-    calls = []
-    original = nifti.read
-
-    def spy(path: Any, region: Any = None, *args: Any, **kwargs: Any) -> Any:
-        calls.append(region)
-        return original(path, region, *args, **kwargs)
-
-    monkeypatch.setattr(nifti, "read", spy)
+    spy = ReadSpy(monkeypatch)
     for name in ORIENTATIONS:
-        calls.clear()
+        spy.calls.clear()
         image = tio.ScalarImage(phantoms[name])
         image.plot(show=False)
         assert not image.is_loaded
+        calls = [region for _, region in spy.calls]
         assert len(calls) == 3 and all(region is not None for region in calls)
         shape = image.spatial_shape
         voxels = []
@@ -319,21 +313,14 @@ def thumbnail(html: str) -> np.ndarray:
 
 
 def test_html_thumbnail_is_the_axial_view_of_one_slice(phantoms, monkeypatch):
-    calls = []
-    original = nifti.read
-
-    def spy(path: Any, region: Any = None, *args: Any, **kwargs: Any) -> Any:
-        calls.append(region)
-        return original(path, region, *args, **kwargs)
-
-    monkeypatch.setattr(nifti, "read", spy)
+    spy = ReadSpy(monkeypatch)
     images = {}
     for name in ORIENTATIONS:
-        calls.clear()
+        spy.calls.clear()
         image = tio.ScalarImage(phantoms[name])
         html = image._repr_html_()
         assert "<table" in html and not image.is_loaded
-        assert len(calls) == 1, "one region: the slice shown"
+        assert len(spy.calls) == 1, "one region: the slice shown"
         images[name] = thumbnail(html)
     first = images["RAS"]
     # Physical proportions: 20 mm wide (x), 32 mm tall (y), 128 px at most.

@@ -10,7 +10,6 @@ far end, otherwise at the near end.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -24,7 +23,13 @@ from PIL import Image as PILImage
 
 import tioxide as tio
 from tioxide.visualization import ffmpeg_executable, make_gif
-from visualization_helpers import ORIENTATIONS, bright_box, expected_span, write_phantom
+from visualization_helpers import (
+    ORIENTATIONS,
+    bright_box,
+    expected_span,
+    video_frames,
+    write_phantom,
+)
 
 # Sweep direction -> index directions of (frames, rows, columns), independent of the code.
 SWEEPS = {
@@ -51,26 +56,6 @@ def gif_frames(path: Path) -> np.ndarray:
             gif.seek(n)
             frames.append(np.asarray(gif.convert("L")))
     return np.stack(frames)
-
-
-def video_frames(path: Path) -> np.ndarray:
-    probe = subprocess.run(
-        [
-            ffmpeg_executable(),
-            "-v",
-            "error",
-            "-i",
-            str(path),
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "gray",
-            "-",
-        ],
-        capture_output=True,
-        check=True,
-    )
-    return np.frombuffer(probe.stdout, np.uint8)
 
 
 def check_block(frames: np.ndarray, direction: str) -> None:

@@ -10,10 +10,13 @@ different voxel order, so every picture of it must come out the same.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+
+from tioxide.visualization import ffmpeg_executable
 
 WORLD_SHAPE = (20, 16, 24)
 WORLD_SPACING = (1.0, 2.0, 1.5)
@@ -92,3 +95,24 @@ def expected_span(code: str) -> tuple[float, float]:
     fraction = BLOCK[pair]
     # The block is at the R, A and S ends of the world.
     return (1 - fraction, 1.0) if code in "RAS" else (0.0, fraction)
+
+
+def video_frames(path: Path) -> np.ndarray:
+    """The grey bytes of every frame of a video, decoded by ffmpeg."""
+    probe = subprocess.run(
+        [
+            ffmpeg_executable(),
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    )
+    return np.frombuffer(probe.stdout, np.uint8)
