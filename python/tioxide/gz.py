@@ -101,7 +101,9 @@ def configure(
             separately of the cache of whole volumes inflated for a region
             read (so that the next regions of the same file, as a patch
             sampler takes them, are cut from memory); default 256 MiB each;
-            0 disables them.
+            0 disables them. A volume larger than that budget is never
+            inflated whole for a region read: its regions go through the
+            seek index.
         threads: Threads that inflate chunks in parallel (0, the default: one
             per available core; 1: no extra threads, e.g. in DataLoader workers
             that already fill the cores).

@@ -15,6 +15,7 @@ use crate::guard;
 use crate::gz::{self, GzStream, IndexedGz, Inflated, ReadAt};
 use crate::header::{Format, NiftiHeader};
 use crate::mapped::MappedFile;
+use crate::prefault;
 use crate::region::{self, Region};
 use crate::voxels;
 
@@ -170,6 +171,40 @@ fn pread_exact(file: &File, ptr: *mut u8, len: usize, offset: u64) -> Result<()>
         done += n as usize;
     }
     Ok(())
+}
+
+/// [`pread_exact`] split over the cores for a large read: the kernel's copy
+/// out of the page cache and the faults of the fresh pages it fills run on
+/// every core instead of one.
+fn pread_parallel(file: &File, ptr: *mut u8, len: usize, offset: u64) -> Result<()> {
+    const PART_AT_LEAST: usize = 8 << 20;
+    let parts = gz::threads().min(len / PART_AT_LEAST).max(1);
+    if parts == 1 {
+        return pread_exact(file, ptr, len, offset);
+    }
+    let step = len.div_ceil(parts).next_multiple_of(2 << 20);
+    let base = ptr as usize;
+    std::thread::scope(|scope| {
+        let others: Vec<_> = (1..parts)
+            .map(|i| i * step)
+            .filter(|&start| start < len)
+            .map(|start| {
+                let n = step.min(len - start);
+                // Each part is a disjoint piece of the caller's allocation.
+                scope.spawn(move || {
+                    pread_exact(file, (base + start) as *mut u8, n, offset + start as u64)
+                })
+            })
+            .collect();
+        let mut result = pread_exact(file, ptr, step.min(len), offset);
+        for other in others {
+            let done = other
+                .join()
+                .unwrap_or_else(|_| Err(Error::Io(std::io::Error::other("a read thread failed"))));
+            result = result.and(done);
+        }
+        result
+    })
 }
 
 fn is_gzip_file(file: &File) -> Result<bool> {
@@ -330,7 +365,7 @@ impl NiftiFile {
         self.check_len(file.metadata()?.len())?;
         let offset = self.header.vox_offset();
         VoxelBuffer::filled_with(self.header.data_bytes(), |ptr, len| {
-            pread_exact(file, ptr, len, offset)
+            pread_parallel(file, ptr, len, offset)
         })
     }
 
@@ -420,23 +455,47 @@ impl NiftiFile {
             }
         }
         // Read, not mapped: a file cut short by another process while it is
-        // inflated must give an error, and a map would give SIGBUS. (The
-        // copy costs a few percent of the inflate.)
-        let compressed = file.read_vec(0, usize::try_from(len).unwrap_or(usize::MAX))?;
-        let mut buf = VoxelBuffer::with_prefix(prefix, h.data_bytes())?;
-        match gz::inflate_members(&compressed, buf.all_bytes_mut()) {
-            Ok(Inflated::Complete(n)) if n == prefix + h.data_bytes() => {
+        // inflated must give an error, and a map would give SIGBUS.
+        let comp = usize::try_from(len).unwrap_or(usize::MAX);
+        let total = prefix + h.data_bytes();
+        let margin = gz::in_place_margin(comp);
+        let (mut buf, inflated) = if comp <= total + comp / 16 {
+            // The compressed bytes go to the end of the output buffer and
+            // are inflated towards its start: the load needs the voxels'
+            // memory and a small margin, not the compressed file on top.
+            let mut buf = VoxelBuffer::with_scratch(prefix, h.data_bytes(), margin)?;
+            let storage = buf.storage_mut();
+            let at = storage.len() - comp;
+            let head = storage.as_mut_ptr();
+            let inflated = prefault::while_populating(head, at, || -> Result<Result<Inflated>> {
+                let got = ReadAt::read_at(file, 0, &mut storage[at..])?;
+                if got < comp {
+                    return Ok(Err(Error::gzip(got as u64, "the file shrank while read")));
+                }
+                Ok(gz::inflate_members_in_place(storage, comp, total))
+            })?;
+            buf.drop_scratch();
+            (buf, inflated)
+        } else {
+            let compressed = file.read_vec(0, comp)?;
+            let mut buf = VoxelBuffer::with_prefix(prefix, h.data_bytes())?;
+            let inflated = gz::inflate_members(&compressed, buf.all_bytes_mut());
+            (buf, inflated)
+        };
+        match inflated {
+            Ok(Inflated::Complete(n)) if n == total => {
                 buf.realign();
                 Ok(buf)
             }
             Ok(Inflated::Complete(n)) => Err(Error::TruncatedFile {
                 what: "voxel data (decompressed)",
-                expected: (prefix + h.data_bytes()) as u64,
+                expected: total as u64,
                 got: n as u64,
             }),
-            // More data than the header describes, or damage: the streaming
-            // reader takes what is needed, then checks every member to the
-            // end of the stream and names the exact problem, if any.
+            // More data than the header describes, damage, or a stream that
+            // outgrew the in-place margin: the streaming reader takes what is
+            // needed, then checks every member to the end of the stream and
+            // names the exact problem, if any.
             Ok(Inflated::Overflow) | Err(_) => {
                 drop(buf);
                 self.read_gz_verified(file)
@@ -467,7 +526,8 @@ impl NiftiFile {
     /// or this first read of the file needs most of it (libdeflate inflates
     /// the whole stream faster than indexing it would; they are then kept
     /// for the next regions, and a read after they are dropped builds the
-    /// index, for all reads after it).
+    /// index, for all reads after it). Never for a volume larger than the
+    /// cache of whole streams.
     pub(crate) fn whole_for_regions(
         &self,
         file: &File,
@@ -478,7 +538,12 @@ impl NiftiFile {
             return Ok(Some(whole));
         }
         let h = &self.header;
-        if needed > (h.vox_offset() + h.data_bytes() as u64) / 2 && !source.known()? {
+        // Only when they can be kept: a volume larger than the cache would
+        // be inflated whole (all its memory) for a single region.
+        if needed > (h.vox_offset() + h.data_bytes() as u64) / 2
+            && source.could_keep(h.data_bytes())
+            && !source.known()?
+        {
             let whole = Arc::new(self.read_gz_full(file)?);
             source.keep_voxels(&whole);
             return Ok(Some(whole));

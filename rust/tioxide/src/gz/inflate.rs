@@ -1,4 +1,5 @@
-//! Whole-stream inflate with libdeflate, member by member.
+//! Whole-stream inflate with libdeflate, member by member: into a separate
+//! buffer, or in place, from the tail of the output buffer to its head.
 
 use super::libdeflate::{Decoded, Decompressor};
 use crate::error::{Error, Result};
@@ -18,24 +19,118 @@ pub enum Inflated {
 /// After the last member, zero padding and any other trailing bytes that do
 /// not start a gzip member are ignored, as gzip(1) does.
 pub fn inflate_members(input: &[u8], out: &mut [u8]) -> Result<Inflated> {
+    // SAFETY: two live slices, distinct since `out` is borrowed mutably.
+    unsafe {
+        members(
+            input.as_ptr(),
+            input.len(),
+            out.as_mut_ptr(),
+            out.len(),
+            None,
+        )
+    }
+}
+
+/// Room that in-place inflate keeps between the output written so far and
+/// the compressed bytes still to read, for a stream of `in_len` bytes: a
+/// whole stored block (64 KiB, copied in one go) plus what libdeflate writes
+/// past its output position, plus what encoders that fall back to stored
+/// blocks for incompressible data can expand it by (far below 1/16).
+pub fn in_place_margin(in_len: usize) -> usize {
+    (256 << 10) + in_len / 16
+}
+
+/// Inflate the gzip stream held in the last `in_len` bytes of `buf` into
+/// the first `out_len` bytes of the same buffer, so that a whole-file
+/// inflate needs no memory beyond its output and [`in_place_margin`].
+///
+/// Every byte of the stream is read before the output reaches it as long
+/// as no part of the stream after the current position expands its data by
+/// more than the margin (`buf.len() - out_len`): true of every encoder that
+/// falls back to stored blocks. A stream crafted to expand more than that
+/// sees its unread bytes overwritten; it then fails the CRC32/ISIZE check of
+/// its member, or overflows, or ends short, and the caller inflates it
+/// again out of place: the result is an error or checked data, never data
+/// that was not checked.
+pub fn inflate_members_in_place(buf: &mut [u8], in_len: usize, out_len: usize) -> Result<Inflated> {
+    let in_len = in_len.min(buf.len());
+    let out_len = out_len.min(buf.len());
+    let base = buf.as_mut_ptr();
+    let start = buf.len() - in_len;
+    // SAFETY: both ranges lie inside `buf`, which this call borrows
+    // mutably, so nothing else touches it. They overlap in one allocation;
+    // libdeflate declares its arguments `restrict`, which is honoured in
+    // effect because a byte is read through the input pointer at least the
+    // margin's worth of progress (more than any access libdeflate holds in
+    // flight) before the output pointer can write it, and `members` stops
+    // at a member boundary where that no longer holds. Reads of bytes that
+    // a crafted stream let the output overwrite are detected as described
+    // above.
+    unsafe {
+        members(
+            base.add(start).cast_const(),
+            in_len,
+            base,
+            out_len,
+            Some(start),
+        )
+    }
+}
+
+/// The member loop over raw ranges. `in_place` is the input's offset from
+/// the output's start when both lie in one buffer.
+///
+/// # Safety
+///
+/// `input` readable for `in_len` bytes and `out` writable for `out_len`
+/// bytes for the whole call; if they overlap, `in_place` must say so.
+unsafe fn members(
+    input: *const u8,
+    in_len: usize,
+    out: *mut u8,
+    out_len: usize,
+    in_place: Option<usize>,
+) -> Result<Inflated> {
     let mut d = Decompressor::new()?;
     let (mut pos, mut written) = (0usize, 0usize);
     loop {
-        let rest = &input[pos..];
-        if rest == [0x1f] {
+        if let Some(start) = in_place {
+            // Keep the margin at each member start, or give up (the caller
+            // inflates out of place).
+            if written + in_place_margin(0) > start + pos {
+                return Err(Error::gzip(
+                    pos as u64,
+                    "in-place inflate ran out of room (the stream expands)",
+                ));
+            }
+        }
+        // SAFETY: pos <= in_len; at most two bytes ahead are read, still
+        // inside the input, and no output write is in flight.
+        let magic = unsafe { std::slice::from_raw_parts(input.add(pos), (in_len - pos).min(2)) };
+        if magic == [0x1f] {
             // gzip(1) reads a lone 0x1f at the end as a member cut short.
             return Err(Error::gzip(
                 pos as u64,
                 "the stream ends inside a member header",
             ));
         }
-        if !super::is_gzip(rest) {
+        if !super::is_gzip(magic) {
             if pos == 0 {
                 return Err(Error::gzip(0, "not a gzip stream (bad magic)"));
             }
             return Ok(Inflated::Complete(written));
         }
-        match d.gzip(rest, &mut out[written..]) {
+        // SAFETY: the remaining input and output ranges lie inside the
+        // caller's ranges (pos <= in_len, written <= out_len).
+        let decoded = unsafe {
+            d.gzip_raw(
+                input.add(pos),
+                in_len - pos,
+                out.add(written),
+                out_len - written,
+            )
+        };
+        match decoded {
             Decoded::Done { used, produced } => {
                 pos += used;
                 written += produced;
@@ -47,6 +142,94 @@ pub fn inflate_members(input: &[u8], out: &mut [u8]) -> Result<Inflated> {
                     "member is damaged or truncated (bad deflate data, CRC32 or ISIZE)",
                 ))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(data: &[u8], level: u32) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn in_place(gz: &[u8], out_len: usize) -> Result<(Inflated, Vec<u8>)> {
+        let mut buf = vec![0u8; out_len + in_place_margin(gz.len())];
+        let n = buf.len();
+        buf[n - gz.len()..].copy_from_slice(gz);
+        let r = inflate_members_in_place(&mut buf, gz.len(), out_len)?;
+        buf.truncate(out_len);
+        Ok((r, buf))
+    }
+
+    fn phantom(len: usize) -> Vec<u8> {
+        // Smooth runs with noise: compresses to about half, like images.
+        let mut x = 12345u32;
+        (0..len)
+            .map(|i| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                ((i / 700) as u8).wrapping_add((x >> 29) as u8)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn in_place_equals_the_data_for_every_level_and_multiple_members() {
+        let data = phantom(3 << 20);
+        for level in [0, 1, 6, 9] {
+            let gz = gzip(&data, level);
+            let (r, out) = in_place(&gz, data.len()).unwrap();
+            assert_eq!(r, Inflated::Complete(data.len()), "level {level}");
+            assert!(out == data, "level {level}");
+        }
+        // Three members, the middle one stored (level 0), then trailing zeros.
+        let (a, b, c) = (&data[..1 << 20], &data[1 << 20..2 << 20], &data[2 << 20..]);
+        let mut gz = gzip(a, 6);
+        gz.extend(gzip(b, 0));
+        gz.extend(gzip(c, 9));
+        gz.extend([0u8; 100]);
+        let (r, out) = in_place(&gz, data.len()).unwrap();
+        assert_eq!(r, Inflated::Complete(data.len()));
+        assert!(out == data);
+    }
+
+    #[test]
+    fn in_place_reports_damage_and_overflow_like_out_of_place() {
+        let data = phantom(1 << 20);
+        let mut gz = gzip(&data, 6);
+        let n = gz.len();
+        gz[n - 8] ^= 1; // CRC32
+        assert!(in_place(&gz, data.len()).is_err());
+        assert!(inflate_members(&gz, &mut vec![0; data.len()]).is_err());
+        let gz = gzip(&data, 6);
+        assert_eq!(in_place(&gz, data.len() - 1).unwrap().0, Inflated::Overflow);
+        assert!(in_place(&gz[..gz.len() / 2], data.len()).is_err());
+    }
+
+    #[test]
+    fn a_stream_that_expands_past_the_margin_fails_instead_of_lying() {
+        // Members of empty stored blocks produce nothing and use input: the
+        // output outruns the margin; the result must be an error or the
+        // exact data, never other bytes.
+        let data = phantom(1 << 20);
+        let mut gz = gzip(&data, 9);
+        for _ in 0..20_000 {
+            gz.extend(gzip(b"", 0));
+        }
+        gz.extend(gzip(&data, 9));
+        let mut want = data.clone();
+        want.extend(&data);
+        let mut buf = vec![0u8; want.len().max(gz.len()) + (64 << 10)];
+        let n = buf.len();
+        buf[n - gz.len()..].copy_from_slice(&gz);
+        match inflate_members_in_place(&mut buf, gz.len(), want.len()) {
+            Ok(Inflated::Complete(m)) => assert!(m == want.len() && buf[..m] == want[..]),
+            Ok(Inflated::Overflow) => panic!("cannot overflow"),
+            Err(_) => {}
         }
     }
 }

@@ -42,23 +42,33 @@ impl Decompressor {
         Ok(Decompressor(ptr))
     }
 
-    fn run(&mut self, gzip: bool, input: &[u8], out: &mut [u8]) -> Decoded {
+    /// # Safety
+    ///
+    /// `input` must be valid for reads of `in_len` bytes and `out` for
+    /// writes of `out_len` bytes, for the whole call.
+    unsafe fn run(
+        &mut self,
+        gzip: bool,
+        input: *const u8,
+        in_len: usize,
+        out: *mut u8,
+        out_len: usize,
+    ) -> Decoded {
         let (mut used, mut produced) = (0usize, 0usize);
-        // SAFETY: the pointers and lengths describe live, non-overlapping
-        // slices; libdeflate reads at most `input.len()` bytes and writes at
-        // most `out.len()` bytes.
+        let f = if gzip {
+            ffi::libdeflate_gzip_decompress_ex
+        } else {
+            ffi::libdeflate_deflate_decompress_ex
+        };
+        // SAFETY: the caller vouches for both ranges; libdeflate reads at
+        // most `in_len` bytes and writes at most `out_len` bytes.
         let code = unsafe {
-            let f = if gzip {
-                ffi::libdeflate_gzip_decompress_ex
-            } else {
-                ffi::libdeflate_deflate_decompress_ex
-            };
             f(
                 self.0,
-                input.as_ptr().cast(),
-                input.len(),
-                out.as_mut_ptr().cast(),
-                out.len(),
+                input.cast(),
+                in_len,
+                out.cast(),
+                out_len,
                 &mut used,
                 &mut produced,
             )
@@ -70,14 +80,50 @@ impl Decompressor {
         }
     }
 
+    /// Decompress one gzip member between raw ranges, which may lie in one
+    /// buffer (see [`crate::gz::inflate_members_in_place`]).
+    ///
+    /// # Safety
+    ///
+    /// As for a slice: `input` readable for `in_len` bytes, `out` writable
+    /// for `out_len` bytes, both for the whole call.
+    pub(crate) unsafe fn gzip_raw(
+        &mut self,
+        input: *const u8,
+        in_len: usize,
+        out: *mut u8,
+        out_len: usize,
+    ) -> Decoded {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.run(true, input, in_len, out, out_len) }
+    }
+
     /// Decompress one gzip member (header, deflate data, checked trailer).
     pub fn gzip(&mut self, input: &[u8], out: &mut [u8]) -> Decoded {
-        self.run(true, input, out)
+        // SAFETY: two live slices, distinct since one is borrowed mutably.
+        unsafe {
+            self.run(
+                true,
+                input.as_ptr(),
+                input.len(),
+                out.as_mut_ptr(),
+                out.len(),
+            )
+        }
     }
 
     /// Decompress raw deflate data up to and including its final block.
     pub fn deflate(&mut self, input: &[u8], out: &mut [u8]) -> Decoded {
-        self.run(false, input, out)
+        // SAFETY: two live slices, distinct since one is borrowed mutably.
+        unsafe {
+            self.run(
+                false,
+                input.as_ptr(),
+                input.len(),
+                out.as_mut_ptr(),
+                out.len(),
+            )
+        }
     }
 }
 

@@ -23,7 +23,7 @@ pub use build::{extend, first_data_offset, DecodedChunk};
 pub use chunk::{decode_chunk, prefix_len, ChunkInput};
 pub use compress::{gzip_parallel, gzip_parallel_from};
 pub use index::{Checkpoint, SeekIndex, DEFAULT_SPAN, MIN_SPAN, WINDOW};
-pub use inflate::{inflate_members, Inflated};
+pub use inflate::{in_place_margin, inflate_members, inflate_members_in_place, Inflated};
 pub use libdeflate::Decompressor;
 pub use lru::LruStats;
 pub use parallel::{set_threads, threads};

@@ -194,6 +194,12 @@ impl<'a> IndexedGz<'a> {
         }
     }
 
+    /// True if `bytes` of voxels would be kept by [`IndexedGz::keep_voxels`]
+    /// (they fit the cache's budget).
+    pub fn could_keep(&self, bytes: usize) -> bool {
+        self.id.is_some() && bytes <= STREAMS.stats().budget
+    }
+
     /// Drop the voxels kept for this source.
     pub fn drop_voxels(&self) {
         if let Some(id) = &self.id {

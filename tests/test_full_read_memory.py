@@ -1,0 +1,111 @@
+"""Whole-volume reads: a `.nii.gz` is inflated in place (the process holds
+the voxels and a small margin, not the compressed file as well), a region
+of a `.nii.gz` too large for the whole-volume cache is not inflated whole,
+and a large `.nii` is read on every core. Values equal nibabel's."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from tioxide import gz, nifti
+
+def _phantom(shape: tuple[int, int, int], dtype: Any) -> Any:
+    """Smooth anatomy plus noise: gzip shrinks it to about half, as scans."""
+    z, y, x = np.meshgrid(*(np.linspace(-1, 1, n) for n in shape[::-1]), indexing="ij")
+    head = 1000.0 * ((x**2 + y**2 + z**2) < 0.8)
+    noise = np.random.default_rng(7).normal(0, 20, size=head.shape)
+    return np.ascontiguousarray((head + noise).astype(dtype).transpose(2, 1, 0))
+
+
+_CHILD = """
+import json, sys
+from pathlib import Path
+from tioxide import gz, nifti
+
+def kib(field):
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+
+path, budget, region = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+if budget >= 0:
+    gz.configure(chunk_cache_bytes=budget)
+nifti.read_header(path)
+Path("/proc/self/clear_refs").write_text("5")
+base = kib("VmHWM")
+key = None if region is None else tuple(slice(a, b) for a, b in region)
+out = nifti.read(path, key)
+print(json.dumps([(kib("VmHWM") - base) * 1024, out.nbytes]))
+"""
+
+
+def _peak(path: Path, budget: int = -1, region: Any = None) -> tuple[int, int]:
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path), str(budget), json.dumps(region)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    peak, nbytes = json.loads(out.stdout)
+    return int(peak), int(nbytes)
+
+
+@pytest.fixture(scope="module")
+def phantom_gz(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    data = _phantom((256, 256, 256), np.int16)  # 32 MiB of voxels
+    path = tmp_path_factory.mktemp("gz") / "head.nii.gz"
+    nib.save(nib.Nifti1Image(data, np.eye(4)), path)
+    return path, data
+
+
+def test_a_full_gz_load_holds_the_voxels_and_a_small_margin(
+    phantom_gz: tuple[Path, Any],
+) -> None:
+    path, data = phantom_gz
+    assert path.stat().st_size > data.nbytes // 4  # compressed is not negligible
+    peak, nbytes = _peak(path)
+    assert nbytes == data.nbytes
+    # Voxels + the in-place margin (256 KiB + compressed / 16) + slack for
+    # the interpreter; reading the compressed file on the side would add
+    # its whole size (about half the voxels).
+    assert peak < data.nbytes * 1.08 + (1 << 20), (peak, data.nbytes)
+    nifti.clear_cache()
+    np.testing.assert_array_equal(nifti.read(path), data)
+
+
+def test_a_region_of_a_volume_larger_than_the_cache_is_not_inflated_whole(
+    phantom_gz: tuple[Path, Any],
+) -> None:
+    path, data = phantom_gz
+    region = [[100, 164], [100, 164], [130, 194]]  # ends past the middle of the stream
+    peak, nbytes = _peak(path, budget=4 << 20, region=region)
+    assert nbytes == 64**3 * 2
+    # The chunks of the patch's 8 MiB span of the stream, at most; a whole
+    # inflate would hold the 32 MiB of voxels.
+    assert peak < 16 << 20, peak
+    key = tuple(slice(a, b) for a, b in region)
+    nifti.clear_cache()
+    np.testing.assert_array_equal(nifti.read(path, key), data[key])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_in_place_and_parallel_full_reads_equal_nibabel(tmp_path: Path, threads: int) -> None:
+    data = _phantom((256, 256, 128), np.float32)  # 32 MiB: enough for both parallel paths
+    plain, packed = tmp_path / "f.nii", tmp_path / "f.nii.gz"
+    for path in (plain, packed):
+        nib.save(nib.Nifti1Image(data, np.diag([0.5, 0.5, 1.0, 1.0])), path)
+    gz.configure(threads=threads)
+    try:
+        for path in (plain, packed):
+            nifti.clear_cache()
+            np.testing.assert_array_equal(nifti.read(path), np.asanyarray(nib.load(path).dataobj))
+    finally:
+        gz.configure(threads=0)
