@@ -17,6 +17,7 @@ import pytest
 
 from tioxide import gz, nifti
 
+
 def _phantom(shape: tuple[int, int, int], dtype: Any) -> Any:
     """Smooth anatomy plus noise: gzip shrinks it to about half, as scans."""
     z, y, x = np.meshgrid(*(np.linspace(-1, 1, n) for n in shape[::-1]), indexing="ij")

@@ -11,8 +11,9 @@ from typing import Any
 
 import nibabel as nib
 import numpy as np
+import pytest
 
-from tioxide import nifti
+from tioxide import gz, nifti
 
 
 def _volume() -> Any:
@@ -105,3 +106,26 @@ def test_mapped_reads_hold_bounded_memory(tmp_path: Path) -> None:
     assert after_plane < plane + (4 << 20), after_plane
     # The maps' pages are dropped past a 64 MiB budget.
     assert after_patches < 96 << 20, after_patches
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_regions_spanning_many_mib_read_on_every_core_equal_the_file(
+    tmp_path: Path, threads: int
+) -> None:
+    """Over 32 MiB of file per core, runs of rows are read by separate
+    threads into their parts of the output."""
+    path = tmp_path / "wide.nii"
+    data = np.arange(256 * 256 * 272, dtype=np.float32).reshape(256, 256, 272, order="F")
+    nib.save(nib.Nifti1Image(data, np.eye(4)), path)  # 68 MiB
+    mapped = np.asanyarray(nib.load(path).dataobj)
+    gz.configure(threads=threads)
+    try:
+        for key in [
+            (100, slice(None), slice(None)),
+            (slice(3, 250, 7), slice(None, None, -1), slice(1, 270, 2)),
+            (slice(None), 17, slice(None)),
+        ]:
+            nifti.clear_cache()
+            np.testing.assert_array_equal(nifti.read(path, key), mapped[key], err_msg=str(key))
+    finally:
+        gz.configure(threads=0)

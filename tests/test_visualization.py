@@ -24,6 +24,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image as PILImage
 
 import tioxide as tio
@@ -296,6 +297,40 @@ def test_subject_plot_has_a_row_per_image(phantoms, tmp_path):
     matplotlib.pyplot.close("all")
     with pytest.raises(ValueError, match="no images"):
         plot_subject(tio.Subject(age=3), show=False)
+
+
+@pytest.mark.parametrize(
+    ("figsize", "subject_figsize"),
+    [(None, None), ((9.0, 4.0), (9.0, 7.0)), ((16.0, 5.0), (16.0, 9.0))],
+)
+def test_labels_and_titles_fit_without_overlapping(phantoms, tmp_path, figsize, subject_figsize):
+    """The fixed margins leave room for every tick label, axis label and
+    title: each view's drawn extent lies inside the figure and clear of the
+    other views, for one image with a title and for a subject's rows."""
+    subject = tio.Subject(
+        t1=tio.ScalarImage(phantoms["LPS"]), seg=tio.LabelMap(labels_phantom(tmp_path))
+    )
+    figures = [
+        plot_image(subject.t1, show=False, figsize=figsize, title="Title"),
+        plot_subject(subject, show=False, figsize=subject_figsize, title="Subject"),
+    ]
+    for fig in figures:
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        boxes = [ax.get_tightbbox(renderer) for ax in fig.axes]
+        whole = fig.bbox
+        for box in boxes:
+            assert whole.x0 <= box.x0 and box.x1 <= whole.x1, (box, whole)
+            assert whole.y0 <= box.y0 and box.y1 <= whole.y1, (box, whole)
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                assert not a.overlaps(b), (a, b)
+        suptitle = fig.get_suptitle()
+        assert suptitle
+        title_box = fig._suptitle.get_window_extent(renderer)
+        assert all(not title_box.overlaps(box) for box in boxes)
+    matplotlib.pyplot.close("all")
 
 
 def test_missing_matplotlib_names_the_extra(phantoms, monkeypatch):

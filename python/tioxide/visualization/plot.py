@@ -232,6 +232,36 @@ def _check_overlay(image: Image, overlay: Image) -> None:
         )
 
 
+# Room for tick labels, axis labels and titles, in inches. Fixed margins
+# instead of tight_layout, which draws every text to measure it: that took
+# two thirds of a plot of three slices. Room is what the default font needs.
+_SIDE_IN = (0.75, 0.15)  # left (y tick and axis labels), right
+_BOTTOM_IN = 0.6  # x tick and axis labels
+_TOP_IN = 0.35  # the view's title
+_SUPTITLE_IN = 0.4
+_ROW_NAME_IN = 0.25  # a subject's image name above the first y label
+_GAP_IN = (0.8, 1.0)  # between columns, between rows
+
+
+def _margins(
+    figsize: tuple[float, float], rows: int, titled: bool, row_names: bool
+) -> dict[str, float]:
+    """GridSpec margins and gaps (figure fractions) from the room in inches."""
+    width, height = figsize
+    top_in = _TOP_IN + (_SUPTITLE_IN if titled else 0.0)
+    left_in = _SIDE_IN[0] + (_ROW_NAME_IN if row_names else 0.0)
+    cell_w = max(width - left_in - _SIDE_IN[1] - 2 * _GAP_IN[0], 0.3 * width) / 3
+    cell_h = max(height - _BOTTOM_IN - top_in - (rows - 1) * _GAP_IN[1], 0.3 * height) / rows
+    return {
+        "left": min(left_in / width, 0.3),
+        "right": max(1 - _SIDE_IN[1] / width, 0.7),
+        "bottom": min(_BOTTOM_IN / height, 0.3),
+        "top": max(1 - top_in / height, 0.7),
+        "wspace": _GAP_IN[0] / cell_w,
+        "hspace": _GAP_IN[1] / cell_h,
+    }
+
+
 def _new_figure(
     image: Image,
     rows: int,
@@ -239,6 +269,8 @@ def _new_figure(
     multiplier: float,
     *,
     keep: bool,
+    titled: bool,
+    row_names: bool = False,
 ) -> tuple[Figure, list[list[Axes]]]:
     mpl, plt = matplotlib_modules()
     orientation = orientation_of(image)
@@ -250,7 +282,10 @@ def _new_figure(
         width, height = plt.rcParams["figure.figsize"]
         figsize = (width * multiplier, height * multiplier * max(1.0, rows / 2))
     grid = mpl.gridspec.GridSpec(
-        rows, 3, width_ratios=[extents["AP"], extents["LR"], extents["LR"]]
+        rows,
+        3,
+        width_ratios=[extents["AP"], extents["LR"], extents["LR"]],
+        **_margins(figsize, rows, titled, row_names),
     )
     fig = plt.figure(figsize=figsize)
     if not keep:
@@ -267,10 +302,14 @@ def _finish(
     output_path: str | os.PathLike[str] | None,
     show: bool,
     savefig_kwargs: dict[str, Any] | None,
+    *,
+    laid_out: bool,
 ) -> Figure | None:
     if title is not None:
         fig.suptitle(title)
-    fig.tight_layout()
+    if not laid_out:
+        # The caller's own axes: make room for the labels drawn on them.
+        fig.tight_layout()
     if output_path is not None:
         fig.savefig(os.fspath(output_path), **(savefig_kwargs or {}))
     if show:
@@ -359,7 +398,9 @@ def plot_image(
     matplotlib_modules()
     resolved = resolve_indices(image, indices, coordinates)
     if axes is None:
-        fig, grid = _new_figure(image, 1, figsize, figsize_multiplier, keep=show)
+        fig, grid = _new_figure(
+            image, 1, figsize, figsize_multiplier, keep=show, titled=title is not None
+        )
         plot_axes: Sequence[Axes] = grid[0]
     else:
         if len(axes) < 3:
@@ -380,7 +421,7 @@ def plot_image(
         overlay_alpha=overlay_alpha,
         imshow_kwargs=imshow_kwargs,
     )
-    return _finish(fig, title, output_path, show, savefig_kwargs)
+    return _finish(fig, title, output_path, show, savefig_kwargs, laid_out=axes is None)
 
 
 def plot_subject(
@@ -413,7 +454,15 @@ def plot_subject(
     if not images:
         raise ValueError("Subject has no images to plot")
     first = next(iter(images.values()))
-    fig, grid = _new_figure(first, len(images), figsize, figsize_multiplier, keep=show)
+    fig, grid = _new_figure(
+        first,
+        len(images),
+        figsize,
+        figsize_multiplier,
+        keep=show,
+        titled=title is not None,
+        row_names=True,
+    )
     for row, (name, image) in enumerate(images.items()):
         _draw_views(
             image,
@@ -430,4 +479,4 @@ def plot_subject(
             imshow_kwargs=imshow_kwargs,
         )
         grid[row][0].set_ylabel(f"{name}\n{grid[row][0].get_ylabel()}")
-    return _finish(fig, title, output_path, show, savefig_kwargs)
+    return _finish(fig, title, output_path, show, savefig_kwargs, laid_out=True)

@@ -33,6 +33,8 @@ const MAP_SPAN_AT_MOST: u64 = 16 << 20;
 const COALESCE_GAP: u64 = 64 << 10;
 /// ...in reads of at most this many bytes.
 const COALESCE_CAP: u64 = 1 << 20;
+/// Span of file from which a pread region read uses every core.
+const PARALLEL_SPAN: u64 = 32 << 20;
 /// First read of a header: enough for the fixed header and typical extensions.
 const FIRST_READ: usize = 4096;
 
@@ -383,9 +385,12 @@ impl NiftiFile {
         if span > MAP_SPAN_AT_MOST || voxels::pages_touched(&ranges) > MAP_AT_MOST {
             // A large region: read it with bounded preads, so the process
             // holds the region and a buffer, not every page it touches.
+            // With 32 MiB of file per core, the cores each read a run of the
+            // rows: the kernel's copies out of the page cache are the cost.
             let file = open(&self.paths.data)?;
-            return voxels::gather_rows(&self.header, region, &ranges, |ranges, f| {
-                voxels::read_coalesced(&file, ranges, COALESCE_GAP, COALESCE_CAP, f)
+            let parts = gz::threads().min((span / PARALLEL_SPAN) as usize);
+            return voxels::gather_rows_parallel(&self.header, region, &ranges, parts, |run, f| {
+                voxels::read_coalesced(&file, run, COALESCE_GAP, COALESCE_CAP, f)
             });
         }
         let map = MAPS.get_or_insert(&self.paths.data, key, || {

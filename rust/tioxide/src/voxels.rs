@@ -107,6 +107,52 @@ pub fn gather_rows(
     Ok(out)
 }
 
+/// [`gather_rows`] with the rows split into `parts` runs, each read by its
+/// own thread (`read` numbers rows from the start of the run it is given).
+pub fn gather_rows_parallel(
+    h: &NiftiHeader,
+    region: &Region,
+    ranges: &[(u64, u64)],
+    parts: usize,
+    read: impl Fn(&[(u64, u64)], &mut RangeReader<'_>) -> Result<()> + Sync,
+) -> Result<VoxelBuffer> {
+    if parts <= 1 || ranges.len() < 2 {
+        return gather_rows(h, region, ranges, read);
+    }
+    let elem = h.datatype().size();
+    if region.num_elements() == 0 {
+        return VoxelBuffer::zeroed(0);
+    }
+    let (_, row_bytes) = region::row_extent(region, elem);
+    let step = region.0[0].step as usize;
+    let mut out = VoxelBuffer::zeroed(region.num_elements() * elem)?;
+    let per = ranges.len().div_ceil(parts);
+    let read = &read;
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = ranges
+            .chunks(per)
+            .zip(out.bytes_mut().chunks_mut(per * row_bytes))
+            .map(|(run, dst)| {
+                scope.spawn(move || {
+                    read(run, &mut |i, src| {
+                        region::gather_row(
+                            src,
+                            &mut dst[i * row_bytes..(i + 1) * row_bytes],
+                            step,
+                            elem,
+                        );
+                    })
+                })
+            })
+            .collect();
+        runs.into_iter().try_for_each(|run| {
+            run.join()
+                .unwrap_or_else(|_| Err(Error::Io(std::io::Error::other("a read thread failed"))))
+        })
+    })?;
+    Ok(out)
+}
+
 /// Bytes of whole pages that `ranges` touch (what a memory-mapped read of
 /// them brings into the process).
 pub fn pages_touched(ranges: &[(u64, u64)]) -> u64 {
