@@ -94,7 +94,7 @@ def write(
     dtype: str,
     affine: list[list[float]],
     gzip: bool | None = None,
-    level: int = 6,
+    level: int | None = None,
     fields: dict[str, Any] | None = None,
     index: bool = False,
     nifti2: bool | None = None,
@@ -122,7 +122,7 @@ class PendingNifti:
         dtype: str,
         affine: list[list[float]],
         gzip: bool | None = None,
-        level: int = 6,
+        level: int | None = None,
         fields: dict[str, Any] | None = None,
         index: bool = False,
     ) -> PendingNifti: ...

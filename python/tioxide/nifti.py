@@ -422,7 +422,7 @@ def write(
     header: NiftiHeader | Mapping[str, Any] | None = None,
     *,
     gzip: bool | None = None,
-    level: int = 6,
+    level: int | None = None,
     index: bool = False,
     format: str | None = None,
     extensions: Sequence[tuple[int, bytes]] | None = None,
@@ -432,8 +432,11 @@ def write(
     The file appears only when complete (written under a temporary name, then
     renamed). ``header`` may be a :class:`NiftiHeader` (its descriptive fields
     are kept; geometry comes from ``affine``) or a mapping of field names to values.
-    gzip output is compressed on all cores as one standard gzip member at
-    ``level`` (0 to 9); with ``index``, its seek index is saved next to it
+    gzip output is compressed on all cores as one standard gzip member, at
+    zlib's ``level`` (0 to 9) or, by default (``None``), with matches of
+    repeated bytes only (zlib's ``Z_RLE``): on images, runs of background and
+    noisy tissue, that writes files within a few percent of level 6 in a
+    third to a half of its time. With ``index``, its seek index is saved next to it
     (``FILE.tioxidx``, see :mod:`tioxide.gz`) at no extra cost. ``format``
     is ``"nifti1"`` or ``"nifti2"``; by default NIfTI-1 unless a dimension
     exceeds its limit (32767). ``extensions`` are ``(code, content)`` header
@@ -441,6 +444,8 @@ def write(
     """
     if format not in (None, "nifti1", "nifti2"):
         raise ValueError(f"format must be 'nifti1' or 'nifti2', got {format!r}")
+    if level is not None and not 0 <= level <= 9:
+        raise ValueError(f"level must be 0 to 9 (or None), got {level}")
     name = os.fspath(path).lower()
     if not name.endswith((".nii", ".nii.gz")):
         raise ValueError(f"{os.fspath(path)}: can only write single-file NIfTI (.nii or .nii.gz)")

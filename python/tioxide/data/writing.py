@@ -41,7 +41,8 @@ def save_nifti(
         path: The file (the suffix decides compression).
         data: The voxels.
         affine: The RAS+ 4 x 4 affine.
-        **kwargs: ``compressionLevel`` (1-9; -1 for the default) and
+        **kwargs: ``compressionLevel`` (0-9; -1 for the default, run-length matches
+            only, see :func:`tioxide.nifti.write`) and
             ``useCompression`` (ignored: the suffix decides), as for SimpleITK.
 
     Raises:
@@ -54,7 +55,7 @@ def save_nifti(
             f"accepted: {', '.join(sorted(NIFTI_WRITE_KWARGS))}"
         )
     level = int(kwargs.get("compressionLevel", -1))
-    nifti.write(path, _file_array(data), affine, level=6 if level < 0 else level)
+    nifti.write(path, _file_array(data), affine, level=None if level < 0 else level)
 
 
 def save_sitk(

@@ -96,7 +96,7 @@ impl PyPendingNifti {
 #[pymethods]
 impl PyPendingNifti {
     #[new]
-    #[pyo3(signature = (path, shape, dtype, affine, gzip=None, level=6, fields=None, index=false))]
+    #[pyo3(signature = (path, shape, dtype, affine, gzip=None, level=None, fields=None, index=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -105,7 +105,7 @@ impl PyPendingNifti {
         dtype: &str,
         affine: [[f64; 4]; 4],
         gzip: Option<bool>,
-        level: u32,
+        level: Option<u32>,
         fields: Option<std::collections::HashMap<String, PyField>>,
         index: bool,
     ) -> PyResult<Self> {

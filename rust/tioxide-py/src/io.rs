@@ -127,7 +127,7 @@ pub fn fields_of(fields: Option<HashMap<String, PyField>>) -> Vec<(String, Field
 
 /// Write a single-file NIfTI-1 image from native-endian, Fortran-ordered bytes.
 #[pyfunction]
-#[pyo3(signature = (path, data, shape, dtype, affine, gzip=None, level=6, fields=None, index=false, nifti2=None, extensions=None))]
+#[pyo3(signature = (path, data, shape, dtype, affine, gzip=None, level=None, fields=None, index=false, nifti2=None, extensions=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn write(
     py: Python<'_>,
@@ -137,7 +137,7 @@ pub fn write(
     dtype: &str,
     affine: [[f64; 4]; 4],
     gzip: Option<bool>,
-    level: u32,
+    level: Option<u32>,
     fields: Option<HashMap<String, PyField>>,
     index: bool,
     nifti2: Option<bool>,

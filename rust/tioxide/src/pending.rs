@@ -23,7 +23,7 @@ pub struct PendingNifti {
     tmp: PathBuf,
     blocks: Option<BlockFile>,
     gzip: bool,
-    level: u32,
+    level: Option<u32>,
     index: bool,
 }
 

@@ -15,12 +15,16 @@ use crate::gz;
 use crate::header::{serialize, Extension, FieldValue, Format};
 
 /// Options for [`write()`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct WriteOptions {
     /// gzip the output (default: when the name ends in `.gz`).
     pub gzip: Option<bool>,
-    /// gzip level 0..=9.
-    pub level: u32,
+    /// gzip level 0..=9 (zlib's levels), or `None` (the default): matches
+    /// of repeated bytes only (zlib's `Z_RLE`). Images are runs of
+    /// background and noisy tissue that longer matches barely shrink: on the
+    /// benchmarks' 256x256x176 phantoms it writes the same size as level 6
+    /// for float32 and 6% more for int16, in a third to 40% of the time.
+    pub level: Option<u32>,
     /// Header fields to set (by NIfTI name), applied after the ones derived
     /// from shape, dtype and affine. Structural fields (`sizeof_hdr`, `dim`,
     /// `datatype`, `bitpix`, `vox_offset`, `magic`) cannot be overridden.
@@ -32,19 +36,6 @@ pub struct WriteOptions {
     pub format: Option<Format>,
     /// Header extensions to write (each padded to a multiple of 16 bytes).
     pub extensions: Vec<Extension>,
-}
-
-impl Default for WriteOptions {
-    fn default() -> Self {
-        WriteOptions {
-            gzip: None,
-            level: 6,
-            fields: Vec::new(),
-            index: false,
-            format: None,
-            extensions: Vec::new(),
-        }
-    }
 }
 
 const PROTECTED: [&str; 7] = [
