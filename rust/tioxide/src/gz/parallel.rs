@@ -20,9 +20,17 @@ pub fn set_threads(n: usize) {
 /// Threads parallel inflate will use.
 pub fn threads() -> usize {
     match THREADS.load(Ordering::Relaxed) {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        0 => cores(),
         n => n,
     }
+}
+
+/// Cores this process may use, asked once: `available_parallelism` reads
+/// the cgroup's files (a dozen system calls, 15 µs), which a hot patch read
+/// would otherwise pay on every call.
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Run `task(state, item)` for every item, on up to [`threads`] threads
