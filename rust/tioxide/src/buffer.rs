@@ -17,7 +17,7 @@ fn oom(bytes: usize) -> Error {
 
 /// `vec![0u64; n]` that reports allocation failure instead of aborting,
 /// keeping calloc's lazily zeroed pages (no up-front memset).
-fn zeroed_words(n: usize, huge: bool) -> Option<Vec<u64>> {
+fn zeroed_words(n: usize) -> Option<Vec<u64>> {
     if n == 0 {
         return Some(Vec::new());
     }
@@ -30,9 +30,7 @@ fn zeroed_words(n: usize, huge: bool) -> Option<Vec<u64>> {
         if ptr.is_null() {
             return None;
         }
-        if huge {
-            advise_huge_pages(ptr.cast(), n * 8);
-        }
+        advise_huge_pages(ptr.cast(), n * 8);
         Some(Vec::from_raw_parts(ptr, n, n))
     }
 }
@@ -80,7 +78,7 @@ impl VoxelBuffer {
     /// survive a file whose header asks for more memory than the machine has.
     pub fn with_prefix(prefix: usize, len: usize) -> Result<VoxelBuffer> {
         let total = prefix.checked_add(len).ok_or_else(|| oom(usize::MAX))?;
-        let words = zeroed_words(total.div_ceil(8), true).ok_or_else(|| oom(total))?;
+        let words = zeroed_words(total.div_ceil(8)).ok_or_else(|| oom(total))?;
         Ok(VoxelBuffer {
             words,
             offset: prefix,
@@ -88,44 +86,63 @@ impl VoxelBuffer {
         })
     }
 
-    /// A zero-filled buffer like [`VoxelBuffer::with_prefix`] with `scratch`
-    /// more bytes of room after the voxels, for work done in place (see
-    /// [`VoxelBuffer::storage_mut`]); [`VoxelBuffer::drop_scratch`] gives
-    /// the room back.
+    /// A buffer of `prefix` + `len` bytes filled in place by `fill`, which
+    /// gets the start of the storage and its size (the buffer's bytes and
+    /// `scratch` more after them) and says whether it wrote the first
+    /// `prefix + len` bytes; the scratch room is then released. If it did
+    /// not, there is no buffer, only `fill`'s other result.
     ///
-    /// It is meant to be faulted in by [`crate::prefault::while_populating`]
-    /// while it is filled. Above [`SMALL_PAGES_FROM`] it is backed by 4 KiB
-    /// pages, not huge pages: small pages' faults hide entirely behind the
-    /// fill, whereas huge pages that a virtual machine's host has taken back
-    /// (freed memory is returned after a few seconds on VMs with free page
-    /// reporting) cost more than the inflate itself, and a volume that large
-    /// is seldom read again within seconds. Below it, huge pages are faster
-    /// (measured: 512 MiB inflate 0.49 s with small pages, 0.54-0.80 s with
-    /// huge ones once returned to the host; 60 MiB 108 ms with huge pages
-    /// against 124 ms with small ones).
-    pub fn with_scratch(prefix: usize, len: usize, scratch: usize) -> Result<VoxelBuffer> {
-        let total = prefix
-            .checked_add(len)
-            .and_then(|n| n.checked_add(scratch))
-            .ok_or_else(|| oom(usize::MAX))?;
-        let words =
-            zeroed_words(total.div_ceil(8), total < SMALL_PAGES_FROM).ok_or_else(|| oom(total))?;
-        Ok(VoxelBuffer {
-            words,
-            offset: prefix,
-            len,
-        })
-    }
-
-    /// All the storage: prefix, voxels and any scratch room.
-    pub fn storage_mut(&mut self) -> &mut [u8] {
-        bytemuck::cast_slice_mut(&mut self.words)
-    }
-
-    /// Release the storage after the voxels (the scratch room).
-    pub fn drop_scratch(&mut self) {
-        self.words.truncate((self.offset + self.len).div_ceil(8));
-        self.words.shrink_to_fit();
+    /// The memory is not zeroed first: a whole-file inflate overwrites it,
+    /// and memory freed by the last read is reused as it is (the zeroing of
+    /// fresh pages cost a small volume as much as its inflate). `fill` is
+    /// meant to fault the storage in with
+    /// [`crate::prefault::while_populating`]. Above [`SMALL_PAGES_FROM`] it
+    /// is backed by 4 KiB pages, not huge pages: small pages' faults hide
+    /// behind the fill, whereas huge pages that a virtual machine's host has
+    /// taken back (freed memory is returned after a few seconds on VMs with
+    /// free page reporting) cost more than the inflate itself, and a volume
+    /// that large is seldom read again within seconds. Below it, huge pages
+    /// are faster (measured: 512 MiB inflate 0.49 s with small pages,
+    /// 0.54-0.80 s with huge ones once returned to the host; 60 MiB 108 ms
+    /// with huge pages against 124 ms with small ones).
+    pub fn filled_in_place<T>(
+        prefix: usize,
+        len: usize,
+        scratch: usize,
+        fill: impl FnOnce(*mut u8, usize) -> Result<(bool, T)>,
+    ) -> Result<(Option<VoxelBuffer>, T)> {
+        let total = prefix.checked_add(len).ok_or_else(|| oom(usize::MAX))?;
+        let size = total.checked_add(scratch).ok_or_else(|| oom(usize::MAX))?;
+        let words_len = size.div_ceil(8);
+        let mut words: Vec<u64> = Vec::new();
+        words.try_reserve_exact(words_len).map_err(|_| oom(size))?;
+        let base = words.as_mut_ptr().cast::<u8>();
+        if total < SMALL_PAGES_FROM {
+            advise_huge_pages(base, words_len * 8);
+        }
+        let (complete, other) = fill(base, words_len * 8)?;
+        if !complete {
+            return Ok((None, other));
+        }
+        let kept = total.div_ceil(8);
+        // SAFETY: capacity >= words_len >= kept. `fill` wrote the first
+        // `total` bytes (its contract when it says so); the padding after
+        // them, to the end of the last word, is written here.
+        unsafe {
+            for i in total..kept * 8 {
+                base.add(i).write(0);
+            }
+            words.set_len(kept);
+        }
+        words.shrink_to_fit();
+        Ok((
+            Some(VoxelBuffer {
+                words,
+                offset: prefix,
+                len,
+            }),
+            other,
+        ))
     }
 
     /// The voxel bytes.

@@ -464,35 +464,43 @@ impl NiftiFile {
         let comp = usize::try_from(len).unwrap_or(usize::MAX);
         let total = prefix + h.data_bytes();
         let margin = gz::in_place_margin(comp);
-        let (mut buf, inflated) = if comp <= total + comp / 16 {
+        let (buf, inflated) = if comp <= total + comp / 16 {
             // The compressed bytes go to the end of the output buffer and
             // are inflated towards its start: the load needs the voxels'
             // memory and a small margin, not the compressed file on top.
-            let mut buf = VoxelBuffer::with_scratch(prefix, h.data_bytes(), margin)?;
-            let storage = buf.storage_mut();
-            let at = storage.len() - comp;
-            let head = storage.as_mut_ptr();
-            let inflated = prefault::while_populating(head, at, || -> Result<Result<Inflated>> {
-                let got = ReadAt::read_at(file, 0, &mut storage[at..])?;
-                if got < comp {
-                    return Ok(Err(Error::gzip(got as u64, "the file shrank while read")));
-                }
-                Ok(gz::inflate_members_in_place(storage, comp, total))
-            })?;
-            buf.drop_scratch();
-            (buf, inflated)
+            VoxelBuffer::filled_in_place(prefix, h.data_bytes(), margin, |base, size| {
+                let at = size - comp;
+                prefault::while_populating(base, at, || {
+                    // SAFETY: [at, size) lies inside the storage `base` starts.
+                    match pread_exact(file, unsafe { base.add(at) }, comp, 0) {
+                        Ok(()) => {}
+                        Err(Error::TruncatedFile { .. }) => {
+                            let shrank = Error::gzip(len, "the file shrank while read");
+                            return Ok((false, Err(shrank)));
+                        }
+                        Err(e) => return Err(e),
+                    }
+                    // SAFETY: `base` holds `size` bytes that only this call
+                    // uses; the last `comp` of them were just read.
+                    let inflated = unsafe { gz::inflate_members_in_place(base, size, comp, total) };
+                    Ok((
+                        matches!(inflated, Ok(Inflated::Complete(n)) if n == total),
+                        inflated,
+                    ))
+                })
+            })?
         } else {
             let compressed = file.read_vec(0, comp)?;
             let mut buf = VoxelBuffer::with_prefix(prefix, h.data_bytes())?;
             let inflated = gz::inflate_members(&compressed, buf.all_bytes_mut());
-            (buf, inflated)
+            (Some(buf), inflated)
         };
-        match inflated {
-            Ok(Inflated::Complete(n)) if n == total => {
+        match (buf, inflated) {
+            (Some(mut buf), Ok(Inflated::Complete(n))) if n == total => {
                 buf.realign();
                 Ok(buf)
             }
-            Ok(Inflated::Complete(n)) => Err(Error::TruncatedFile {
+            (_, Ok(Inflated::Complete(n))) => Err(Error::TruncatedFile {
                 what: "voxel data (decompressed)",
                 expected: total as u64,
                 got: n as u64,
@@ -501,7 +509,7 @@ impl NiftiFile {
             // outgrew the in-place margin: the streaming reader takes what is
             // needed, then checks every member to the end of the stream and
             // names the exact problem, if any.
-            Ok(Inflated::Overflow) | Err(_) => {
+            (buf, Ok(Inflated::Overflow) | Err(_)) => {
                 drop(buf);
                 self.read_gz_verified(file)
             }

@@ -40,8 +40,8 @@ pub fn in_place_margin(in_len: usize) -> usize {
     (256 << 10) + in_len / 16
 }
 
-/// Inflate the gzip stream held in the last `in_len` bytes of `buf` into
-/// the first `out_len` bytes of the same buffer, so that a whole-file
+/// Inflate the gzip stream held in the last `in_len` of the `len` bytes at
+/// `base` into the first `out_len` bytes there, so that a whole-file
 /// inflate needs no memory beyond its output and [`in_place_margin`].
 ///
 /// Every byte of the stream is read before the output reaches it as long
@@ -52,13 +52,24 @@ pub fn in_place_margin(in_len: usize) -> usize {
 /// its member, or overflows, or ends short, and the caller inflates it
 /// again out of place: the result is an error or checked data, never data
 /// that was not checked.
-pub fn inflate_members_in_place(buf: &mut [u8], in_len: usize, out_len: usize) -> Result<Inflated> {
-    let in_len = in_len.min(buf.len());
-    let out_len = out_len.min(buf.len());
-    let base = buf.as_mut_ptr();
-    let start = buf.len() - in_len;
-    // SAFETY: both ranges lie inside `buf`, which this call borrows
-    // mutably, so nothing else touches it. They overlap in one allocation;
+///
+/// # Safety
+///
+/// `base` must be valid for reads and writes of `len` bytes for the whole
+/// call, with nothing else accessing them; its last `in_len` bytes must be
+/// initialised (the stream). The rest may be uninitialised: only what the
+/// inflate writes is read back.
+pub unsafe fn inflate_members_in_place(
+    base: *mut u8,
+    len: usize,
+    in_len: usize,
+    out_len: usize,
+) -> Result<Inflated> {
+    let in_len = in_len.min(len);
+    let out_len = out_len.min(len);
+    let start = len - in_len;
+    // SAFETY: both ranges lie inside the caller's `len` bytes, which
+    // nothing else touches meanwhile. They overlap in one allocation;
     // libdeflate declares its arguments `restrict`, which is honoured in
     // effect because a byte is read through the input pointer at least the
     // margin's worth of progress (more than any access libdeflate holds in
@@ -161,7 +172,8 @@ mod tests {
         let mut buf = vec![0u8; out_len + in_place_margin(gz.len())];
         let n = buf.len();
         buf[n - gz.len()..].copy_from_slice(gz);
-        let r = inflate_members_in_place(&mut buf, gz.len(), out_len)?;
+        // SAFETY: the pointer and length describe `buf`, initialised.
+        let r = unsafe { inflate_members_in_place(buf.as_mut_ptr(), n, gz.len(), out_len)? };
         buf.truncate(out_len);
         Ok((r, buf))
     }
@@ -226,7 +238,8 @@ mod tests {
         let mut buf = vec![0u8; want.len().max(gz.len()) + (64 << 10)];
         let n = buf.len();
         buf[n - gz.len()..].copy_from_slice(&gz);
-        match inflate_members_in_place(&mut buf, gz.len(), want.len()) {
+        // SAFETY: the pointer and length describe `buf`, initialised.
+        match unsafe { inflate_members_in_place(buf.as_mut_ptr(), n, gz.len(), want.len()) } {
             Ok(Inflated::Complete(m)) => assert!(m == want.len() && buf[..m] == want[..]),
             Ok(Inflated::Overflow) => panic!("cannot overflow"),
             Err(_) => {}
