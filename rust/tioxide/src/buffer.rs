@@ -96,7 +96,7 @@ impl VoxelBuffer {
     /// and memory freed by the last read is reused as it is (the zeroing of
     /// fresh pages cost a small volume as much as its inflate). `fill` is
     /// meant to fault the storage in with
-    /// [`crate::prefault::while_populating`]. Above [`SMALL_PAGES_FROM`] it
+    /// the crate's `prefault::while_populating`. Above [`SMALL_PAGES_FROM`] it
     /// is backed by 4 KiB pages, not huge pages: small pages' faults hide
     /// behind the fill, whereas huge pages that a virtual machine's host has
     /// taken back (freed memory is returned after a few seconds on VMs with
@@ -105,7 +105,12 @@ impl VoxelBuffer {
     /// are faster (measured: 512 MiB inflate 0.49 s with small pages,
     /// 0.54-0.80 s with huge ones once returned to the host; 60 MiB 108 ms
     /// with huge pages against 124 ms with small ones).
-    pub fn filled_in_place<T>(
+    ///
+    /// # Safety
+    ///
+    /// When `fill` returns `(true, _)` it must have written every one of
+    /// the first `prefix + len` bytes of the storage.
+    pub unsafe fn filled_in_place<T>(
         prefix: usize,
         len: usize,
         scratch: usize,
@@ -126,8 +131,8 @@ impl VoxelBuffer {
         }
         let kept = total.div_ceil(8);
         // SAFETY: capacity >= words_len >= kept. `fill` wrote the first
-        // `total` bytes (its contract when it says so); the padding after
-        // them, to the end of the last word, is written here.
+        // `total` bytes (the caller's promise when it says so); the padding
+        // after them, to the end of the last word, is written here.
         unsafe {
             for i in total..kept * 8 {
                 base.add(i).write(0);
@@ -167,7 +172,11 @@ impl VoxelBuffer {
     ///
     /// The memory is not zeroed first: a full read overwrites all of it, and
     /// zeroing would cost a pass over the whole volume.
-    pub fn filled_with(
+    ///
+    /// # Safety
+    ///
+    /// When `fill` returns `Ok`, it must have written all `len` bytes.
+    pub unsafe fn filled_with(
         len: usize,
         fill: impl FnOnce(*mut u8, usize) -> Result<()>,
     ) -> Result<VoxelBuffer> {

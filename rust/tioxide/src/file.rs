@@ -175,40 +175,6 @@ fn pread_exact(file: &File, ptr: *mut u8, len: usize, offset: u64) -> Result<()>
     Ok(())
 }
 
-/// [`pread_exact`] split over the cores for a large read: the kernel's copy
-/// out of the page cache and the faults of the fresh pages it fills run on
-/// every core instead of one.
-fn pread_parallel(file: &File, ptr: *mut u8, len: usize, offset: u64) -> Result<()> {
-    const PART_AT_LEAST: usize = 8 << 20;
-    let parts = gz::threads().min(len / PART_AT_LEAST).max(1);
-    if parts == 1 {
-        return pread_exact(file, ptr, len, offset);
-    }
-    let step = len.div_ceil(parts).next_multiple_of(2 << 20);
-    let base = ptr as usize;
-    std::thread::scope(|scope| {
-        let others: Vec<_> = (1..parts)
-            .map(|i| i * step)
-            .filter(|&start| start < len)
-            .map(|start| {
-                let n = step.min(len - start);
-                // Each part is a disjoint piece of the caller's allocation.
-                scope.spawn(move || {
-                    pread_exact(file, (base + start) as *mut u8, n, offset + start as u64)
-                })
-            })
-            .collect();
-        let mut result = pread_exact(file, ptr, step.min(len), offset);
-        for other in others {
-            let done = other
-                .join()
-                .unwrap_or_else(|_| Err(Error::Io(std::io::Error::other("a read thread failed"))));
-            result = result.and(done);
-        }
-        result
-    })
-}
-
 fn is_gzip_file(file: &File) -> Result<bool> {
     Ok(gz::is_gzip(&file.read_vec(0, 2)?))
 }
@@ -366,9 +332,16 @@ impl NiftiFile {
     fn read_plain_full(&self, file: &File) -> Result<VoxelBuffer> {
         self.check_len(file.metadata()?.len())?;
         let offset = self.header.vox_offset();
-        VoxelBuffer::filled_with(self.header.data_bytes(), |ptr, len| {
-            pread_parallel(file, ptr, len, offset)
-        })
+        // SAFETY: `pread_exact` returns Ok only once all `len` bytes are read.
+        // The buffer's pages are faulted in on another core meanwhile: the
+        // copy out of the page cache and the faults then overlap. (Splitting
+        // the read itself over two threads was faster alone, but five times
+        // slower when another library's threads spin on the other core.)
+        unsafe {
+            VoxelBuffer::filled_with(self.header.data_bytes(), |ptr, len| {
+                prefault::while_populating(ptr, len, || pread_exact(file, ptr, len, offset))
+            })
+        }
     }
 
     fn read_plain_region(&self, region: &Region) -> Result<VoxelBuffer> {
@@ -468,7 +441,7 @@ impl NiftiFile {
             // The compressed bytes go to the end of the output buffer and
             // are inflated towards its start: the load needs the voxels'
             // memory and a small margin, not the compressed file on top.
-            VoxelBuffer::filled_in_place(prefix, h.data_bytes(), margin, |base, size| {
+            let fill = |base: *mut u8, size: usize| {
                 let at = size - comp;
                 prefault::while_populating(base, at, || {
                     // SAFETY: [at, size) lies inside the storage `base` starts.
@@ -488,7 +461,10 @@ impl NiftiFile {
                         inflated,
                     ))
                 })
-            })?
+            };
+            // SAFETY: `fill` says "complete" only for an inflate that
+            // produced exactly `total` bytes, written from `base` on.
+            unsafe { VoxelBuffer::filled_in_place(prefix, h.data_bytes(), margin, fill) }?
         } else {
             let compressed = file.read_vec(0, comp)?;
             let mut buf = VoxelBuffer::with_prefix(prefix, h.data_bytes())?;

@@ -47,7 +47,7 @@ pub mod layout;
 pub mod many;
 pub mod mapped;
 pub mod pending;
-pub mod prefault;
+mod prefault;
 pub mod region;
 pub mod scale;
 pub mod stream_image;

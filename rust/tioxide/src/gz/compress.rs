@@ -217,55 +217,57 @@ fn gzip_input(
     let mut packer = Compressor::new(1)?;
     let mut crc = Hasher::new();
     let mut compressed = HEADER.len() as u64;
-    let pipeline = Pipeline::new(blocks, 4 * parallel::threads());
-    std::thread::scope(|scope| -> Result<()> {
-        for _ in 0..parallel::threads() {
-            scope.spawn(|| {
-                pipeline.work(
-                    || Deflate::new(level),
-                    |d, i| {
-                        let (a, b) = (i * BLOCK, ((i + 1) * BLOCK).min(total));
-                        let dict = input.range(a.saturating_sub(WINDOW), a)?;
-                        let data = input.range(a, b)?;
-                        let bytes = d.block(&dict, &data, i + 1 == blocks)?;
-                        Ok(Compressed {
-                            bytes,
-                            crc: crc32fast::hash(&data),
-                            len: b - a,
-                        })
-                    },
-                )
-            });
+    let compress = |d: &mut Deflate, i: usize| -> Result<Compressed> {
+        let (a, b) = (i * BLOCK, ((i + 1) * BLOCK).min(total));
+        let dict = input.range(a.saturating_sub(WINDOW), a)?;
+        let data = input.range(a, b)?;
+        let bytes = d.block(&dict, &data, i + 1 == blocks)?;
+        Ok(Compressed {
+            bytes,
+            crc: crc32fast::hash(&data),
+            len: b - a,
+        })
+    };
+    let mut emit = |i: usize, block: Compressed| -> Result<()> {
+        let a = i * BLOCK;
+        if a > 0 && a as u64 - index.covered() >= index.span {
+            let window = input.range(a.saturating_sub(WINDOW), a)?;
+            let point = Checkpoint::inside(
+                a as u64,
+                compressed * 8,
+                a as u64,
+                crc.clone().finalize(),
+                &window,
+                &mut packer,
+            );
+            index.points.push(point);
         }
-        // This thread writes the blocks in order as they are done, while
-        // the workers compress the next ones.
-        let written = (|| -> Result<()> {
-            for i in 0..blocks {
-                let block = pipeline.take(i)?;
-                let a = i * BLOCK;
-                if a > 0 && a as u64 - index.covered() >= index.span {
-                    let window = input.range(a.saturating_sub(WINDOW), a)?;
-                    let point = Checkpoint::inside(
-                        a as u64,
-                        compressed * 8,
-                        a as u64,
-                        crc.clone().finalize(),
-                        &window,
-                        &mut packer,
-                    );
-                    index.points.push(point);
-                }
-                out.write_all(&block.bytes)?;
-                compressed += block.bytes.len() as u64;
-                crc.combine(&Hasher::new_with_initial_len(block.crc, block.len as u64));
+        out.write_all(&block.bytes)?;
+        compressed += block.bytes.len() as u64;
+        crc.combine(&Hasher::new_with_initial_len(block.crc, block.len as u64));
+        Ok(())
+    };
+    let threads = parallel::threads();
+    if threads <= 1 {
+        // No extra thread (as configured for DataLoader workers, say).
+        let mut d = Deflate::new(level)?;
+        for i in 0..blocks {
+            emit(i, compress(&mut d, i)?)?;
+        }
+    } else {
+        let pipeline = Pipeline::new(blocks, 4 * threads);
+        std::thread::scope(|scope| -> Result<()> {
+            // However this thread leaves (an error, a panic in `out`), the
+            // workers stop instead of waiting for it for ever.
+            let _stop = StopOnDrop(&pipeline);
+            for _ in 0..threads {
+                scope.spawn(|| pipeline.work(|| Deflate::new(level), compress));
             }
-            Ok(())
-        })();
-        if written.is_err() {
-            pipeline.fail(None);
-        }
-        written
-    })?;
+            // This thread writes the blocks in order as they are done, while
+            // the workers compress the next ones.
+            (0..blocks).try_for_each(|i| emit(i, pipeline.take(i)?))
+        })?;
+    }
     out.write_all(&crc.finalize().to_le_bytes())?;
     out.write_all(&(total as u32).to_le_bytes())?;
     index
@@ -273,6 +275,26 @@ fn gzip_input(
         .push(Checkpoint::member_start(total as u64, compressed + 8));
     index.complete = true;
     Ok(index)
+}
+
+/// Stops a pipeline when dropped.
+struct StopOnDrop<'a>(&'a Pipeline);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.fail(None);
+    }
+}
+
+/// Stops a pipeline when dropped by a panic.
+struct StopIfPanicking<'a>(&'a Pipeline);
+
+impl Drop for StopIfPanicking<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.fail(None);
+        }
+    }
 }
 
 /// One compressed block: its deflate bytes, and the CRC32 and length of its input.
@@ -326,6 +348,9 @@ impl Pipeline {
         init: impl FnOnce() -> Result<S>,
         compress: impl Fn(&mut S, usize) -> Result<Compressed>,
     ) {
+        // A panicking worker stops the others and the writer (the scope
+        // then passes the panic on), instead of leaving them waiting.
+        let _stop = StopIfPanicking(self);
         let mut state = match init() {
             Ok(s) => s,
             Err(e) => return self.fail(Some(e)),
@@ -404,6 +429,29 @@ mod tests {
             assert!(inflate(&out) == data, "{level:?}");
             assert!(index.complete && index.chunks() == 6, "{level:?}");
         }
+    }
+
+    /// A writer that panics on its second write (a user's `Write`, say).
+    struct Panicky(usize);
+
+    impl std::io::Write for Panicky {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += 1;
+            assert!(self.0 < 2, "the writer gives up");
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_panicking_writer_stops_the_workers_instead_of_hanging() {
+        let data = vec![3u8; 40 * BLOCK];
+        let result = std::panic::catch_unwind(|| {
+            let _ = gzip_parallel(&[&data], None, 1 << 20, &mut Panicky(0));
+        });
+        assert!(result.is_err());
     }
 
     /// A source that says it is longer than it is (a file cut while read).
