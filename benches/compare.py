@@ -53,9 +53,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import crop_or_pad  # noqa: E402  (benches/ is not a package)
+import image_api  # noqa: E402
 import patches  # noqa: E402
 import save_plot  # noqa: E402
 import seek_index  # noqa: E402
+import threads  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -1563,8 +1565,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--skip-seek",
         action="store_true",
-        help="do not run the seek-index, CropOrPad, save/plot and patch-pipeline sections "
-        "(benches/seek_index.py, crop_or_pad.py, save_plot.py, patches.py; not run with --quick)",
+        help="do not run the seek-index, thread-scaling, Image API, CropOrPad, save/plot and "
+        "patch-pipeline sections (benches/seek_index.py, threads.py, image_api.py, "
+        "crop_or_pad.py, save_plot.py, patches.py; not run with --quick)",
     )
     p.add_argument("--rss-child", metavar="JSON", help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -1601,6 +1604,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.skip_seek or args.quick):
         print("== seek index", file=sys.stderr, flush=True)
         seek = seek_index.run()
+        print("== thread scaling", file=sys.stderr, flush=True)
+        seek += threads.run()
+        print("== Image API", file=sys.stderr, flush=True)
+        seek += image_api.run()
         print("== CropOrPad", file=sys.stderr, flush=True)
         seek += crop_or_pad.run()
         print("== saving and plotting", file=sys.stderr, flush=True)
