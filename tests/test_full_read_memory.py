@@ -110,3 +110,30 @@ def test_in_place_and_parallel_full_reads_equal_nibabel(tmp_path: Path, threads:
             np.testing.assert_array_equal(nifti.read(path), np.asanyarray(nib.load(path).dataobj))
     finally:
         gz.configure(threads=0)
+
+
+def test_the_memory_of_a_dropped_volume_serves_the_next_read(tmp_path: Path) -> None:
+    """The core keeps the last large array Python frees and reads the next
+    volume of that size into it: same address, no page faults."""
+    data = _phantom((256, 256, 128), np.float32)  # 32 MiB
+    plain, packed = tmp_path / "v.nii", tmp_path / "v.nii.gz"
+    for path in (plain, packed):
+        nib.save(nib.Nifti1Image(data, np.eye(4)), path)
+    for path in (plain, packed):
+        gz.clear_cache()
+        first = nifti.read(path)
+        address = first.ctypes.data
+        del first
+        assert gz.cache_stats()["spare"]["bytes"] >= data.nbytes
+        second = nifti.read(path)
+        assert second.ctypes.data == address
+        assert gz.cache_stats()["spare"]["bytes"] == 0
+        np.testing.assert_array_equal(second, data)
+        view = second[:2]
+        del second  # a view keeps the memory: nothing is given back yet
+        assert gz.cache_stats()["spare"]["bytes"] == 0
+        np.testing.assert_array_equal(view, data[:2])
+        del view  # the last reference: now the memory is given back
+        assert gz.cache_stats()["spare"]["bytes"] >= data.nbytes
+        gz.clear_cache()
+        assert gz.cache_stats()["spare"]["bytes"] == 0

@@ -89,11 +89,16 @@ pub fn cache_stats() -> HashMap<&'static str, HashMap<&'static str, u64>> {
         ("streams", table(streams)),
         ("span", HashMap::from([("bytes", gz::span())])),
         ("threads", HashMap::from([("count", gz::threads() as u64)])),
+        (
+            "spare",
+            HashMap::from([("bytes", tioxide::pool::held() as u64)]),
+        ),
     ])
 }
 
-/// Drop every cached index and inflated chunk.
+/// Drop every cached index and inflated chunk, and the spare buffer.
 #[pyfunction]
 pub fn clear_gz_cache() {
     gz::clear_caches();
+    tioxide::pool::clear();
 }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
@@ -34,7 +34,7 @@ pub fn read<'py>(
     let region = region_of(region);
     let array = py.detach(|| NiftiFile::open(&path).and_then(|f| f.read(region.as_ref())));
     crate::gz::flush_warnings(py)?;
-    Ok(to_result(py, array.map_err(to_py)?))
+    to_result(py, array.map_err(to_py)?)
 }
 
 /// Read several regions of one image (each as `read` would), inflating what
@@ -51,11 +51,11 @@ pub fn read_many<'py>(
         .collect();
     let arrays = py.detach(|| NiftiFile::open(&path).and_then(|f| f.read_many(&regions)));
     crate::gz::flush_warnings(py)?;
-    Ok(arrays
+    arrays
         .map_err(to_py)?
         .into_iter()
         .map(|a| to_result(py, a))
-        .collect())
+        .collect()
 }
 
 /// Inflate a `.nii.gz` now and keep its voxels for the region reads that follow.
@@ -84,16 +84,28 @@ pub fn region_of(region: Option<Vec<(usize, isize, usize)>>) -> Option<Region> {
     })
 }
 
+/// The storage of arrays handed to Python: given back to the core's
+/// buffer pool when the array dies, so that the next whole-volume read
+/// reuses its memory (see `tioxide::pool`).
+#[pyclass(frozen)]
+struct Voxels(Vec<u64>);
+
+impl Drop for Voxels {
+    fn drop(&mut self) {
+        tioxide::pool::recycle(std::mem::take(&mut self.0));
+    }
+}
+
 /// Hand the voxels to Python without copying them.
-pub fn to_result(py: Python<'_>, array: NiftiArray) -> ReadResult<'_> {
+pub fn to_result(py: Python<'_>, array: NiftiArray) -> PyResult<ReadResult<'_>> {
     let (words, offset, len) = array.data.into_parts();
-    (
-        words.into_pyarray(py),
-        offset,
-        len,
-        array.dtype.numpy_str(),
-        array.shape,
-    )
+    let owner = Bound::new(py, Voxels(words))?;
+    let view = numpy::ndarray::ArrayView1::from(owner.get().0.as_slice());
+    // SAFETY: the array's base is `owner`, which owns the words and never
+    // changes them (frozen, no method touches them), so they stay where
+    // they are for as long as the array lives.
+    let words = unsafe { PyArray1::borrow_from_array(&view, owner.clone().into_any()) };
+    Ok((words, offset, len, array.dtype.numpy_str(), array.shape))
 }
 
 /// Python header-field values accepted by the writer.

@@ -106,5 +106,5 @@ pub fn read_stream<'py>(
     let array =
         py.detach(|| StreamImage::open(&src, key, index).and_then(|img| img.read(region.as_ref())));
     crate::gz::flush_warnings(py)?;
-    Ok(to_result(py, array.map_err(|e| to_py(e.in_file(&name)))?))
+    to_result(py, array.map_err(|e| to_py(e.in_file(&name)))?)
 }

@@ -55,7 +55,32 @@ fn advise_huge_pages(ptr: *mut u8, len: usize) {
     }
 }
 
-/// Size from which [`VoxelBuffer::with_scratch`] uses 4 KiB pages.
+/// Storage for about `words` words to overwrite: the spare buffer of the
+/// last large array given back ([`crate::pool`]), else nothing yet (the
+/// caller reserves).
+fn reusable(words: usize) -> Vec<u64> {
+    crate::pool::take(words).unwrap_or_default()
+}
+
+/// Give the pages past the Vec's length back to the kernel, keeping the
+/// capacity: a reallocation to shrink it could copy the whole buffer, and
+/// the pool hands whole allocations on to the next read of the same size.
+fn release_spare_capacity(words: &mut Vec<u64>) {
+    const PAGE: usize = 4096;
+    let base = words.as_mut_ptr() as usize;
+    let start = (base + words.len() * 8).next_multiple_of(PAGE);
+    let end = (base + words.capacity() * 8) / PAGE * PAGE;
+    if end > start {
+        // SAFETY: [start, end) lies inside the allocation, past every
+        // initialised word; MADV_DONTNEED only turns those pages back into
+        // zero pages, which spare capacity may hold. Failure is harmless.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+        }
+    }
+}
+
+/// Size from which [`VoxelBuffer::filled_in_place`] uses 4 KiB pages.
 pub const SMALL_PAGES_FROM: usize = 256 << 20;
 
 /// An aligned byte buffer holding `len` voxel bytes from `offset`.
@@ -119,7 +144,7 @@ impl VoxelBuffer {
         let total = prefix.checked_add(len).ok_or_else(|| oom(usize::MAX))?;
         let size = total.checked_add(scratch).ok_or_else(|| oom(usize::MAX))?;
         let words_len = size.div_ceil(8);
-        let mut words: Vec<u64> = Vec::new();
+        let mut words = reusable(words_len);
         words.try_reserve_exact(words_len).map_err(|_| oom(size))?;
         let base = words.as_mut_ptr().cast::<u8>();
         if total < SMALL_PAGES_FROM {
@@ -139,7 +164,7 @@ impl VoxelBuffer {
             }
             words.set_len(kept);
         }
-        words.shrink_to_fit();
+        release_spare_capacity(&mut words);
         Ok((
             Some(VoxelBuffer {
                 words,
@@ -181,7 +206,7 @@ impl VoxelBuffer {
         fill: impl FnOnce(*mut u8, usize) -> Result<()>,
     ) -> Result<VoxelBuffer> {
         let n = len.div_ceil(8);
-        let mut words: Vec<u64> = Vec::new();
+        let mut words = reusable(n);
         words.try_reserve_exact(n).map_err(|_| oom(len))?;
         if n > 0 {
             advise_huge_pages(words.as_mut_ptr().cast(), n * 8);
@@ -203,6 +228,7 @@ impl VoxelBuffer {
         // initialised: `fill` wrote the first `len` (its contract) and the
         // loop above the rest.
         unsafe { words.set_len(n) };
+        release_spare_capacity(&mut words); // a reused buffer may be a little larger
         Ok(VoxelBuffer {
             words,
             offset: 0,

@@ -47,6 +47,7 @@ pub mod layout;
 pub mod many;
 pub mod mapped;
 pub mod pending;
+pub mod pool;
 mod prefault;
 pub mod region;
 pub mod scale;

@@ -1,0 +1,102 @@
+//! One spare voxel buffer, kept when a large one is given back, for the
+//! next whole-volume read.
+//!
+//! A whole-volume read into fresh memory pays a page fault and the zeroing
+//! of every page (a third of a `.nii` load, more in a virtual machine whose
+//! host has taken the pages back). A training loop loads a volume, drops it,
+//! loads the next: reusing the last volume's memory skips all of that. Only
+//! one buffer is kept, only between 16 and 256 MiB, and its pages are marked
+//! `MADV_FREE`: the kernel takes them back if it needs memory (the next read
+//! then faults them in again, as it would have anyway).
+
+use std::sync::Mutex;
+
+/// Smallest buffer worth keeping, in bytes.
+const KEEP_FROM: usize = 16 << 20;
+/// Largest buffer kept, in bytes.
+const KEEP_UP_TO: usize = 256 << 20;
+
+static SPARE: Mutex<Option<Vec<u64>>> = Mutex::new(None);
+
+/// Give back a buffer nothing uses any more (the storage of an array the
+/// caller owned). Kept if its size is in range, replacing the spare.
+pub fn recycle(mut words: Vec<u64>) {
+    let bytes = words.capacity() * 8;
+    if !(KEEP_FROM..=KEEP_UP_TO).contains(&bytes) {
+        return;
+    }
+    words.clear();
+    lazily_free(words.as_mut_ptr().cast(), bytes);
+    let old = SPARE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .replace(words);
+    drop(old); // freed outside the lock
+}
+
+/// The spare, if it holds at least `words` and not much more (an empty Vec
+/// with that capacity).
+pub(crate) fn take(words: usize) -> Option<Vec<u64>> {
+    let mut spare = SPARE.lock().unwrap_or_else(|p| p.into_inner());
+    let fits = spare
+        .as_ref()
+        .is_some_and(|s| s.capacity() >= words && s.capacity() <= words + words / 4);
+    if fits {
+        spare.take()
+    } else {
+        None
+    }
+}
+
+/// Free the spare.
+pub fn clear() {
+    let old = SPARE.lock().unwrap_or_else(|p| p.into_inner()).take();
+    drop(old);
+}
+
+/// Bytes held by the spare.
+pub fn held() -> usize {
+    SPARE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .map_or(0, |s| s.capacity() * 8)
+}
+
+/// Let the kernel reclaim the whole pages of `[ptr, ptr + len)` when it
+/// needs memory, keeping them mapped until then.
+fn lazily_free(ptr: *mut u8, len: usize) {
+    const PAGE: usize = 4096;
+    let start = (ptr as usize).next_multiple_of(PAGE);
+    let end = (ptr as usize + len) / PAGE * PAGE;
+    if end > start {
+        // SAFETY: [start, end) lies inside the buffer's allocation, which
+        // holds no live data (it was cleared and is only ever refilled in
+        // whole before being read); MADV_FREE only lets the kernel replace
+        // those pages by zero pages, and failure is harmless.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_FREE);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_one_buffer_in_range_and_hands_it_to_a_similar_read() {
+        clear();
+        recycle(Vec::with_capacity(1 << 10)); // too small
+        assert_eq!(held(), 0);
+        recycle(Vec::with_capacity((32 << 20) / 8));
+        assert_eq!(held(), 32 << 20);
+        assert!(take((33 << 20) / 8).is_none()); // too small for it
+        assert!(take((8 << 20) / 8).is_none()); // far too big
+        let spare = take((30 << 20) / 8).expect("a fit");
+        assert!(spare.is_empty() && spare.capacity() == (32 << 20) / 8);
+        assert_eq!(held(), 0);
+        recycle(Vec::with_capacity((300 << 20) / 8)); // too large to keep
+        assert_eq!(held(), 0);
+    }
+}
