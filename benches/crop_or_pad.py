@@ -9,7 +9,6 @@ Run by ``benches/compare.py`` (or directly); writes a markdown section.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -55,13 +54,7 @@ def _rss_child(module: str, path: str) -> None:
 
 
 def _rss(module: str, path: Path) -> int:
-    out = subprocess.run(
-        [sys.executable, __file__, "--rss-child", module, str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return int(json.loads(out.stdout.strip().splitlines()[-1]))
+    return int(peak_rss.in_child(__file__, module, str(path)))
 
 
 def run() -> list[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import json
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -72,13 +71,7 @@ def _rss_child(name: str, path: str) -> None:
 
 
 def _rss(name: str, path: Path) -> tuple[int, int]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--rss-child", name, str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    peak, kept = json.loads(out.stdout.strip().splitlines()[-1])
+    peak, kept = peak_rss.in_child(__file__, name, str(path))
     return int(peak), int(kept)
 
 

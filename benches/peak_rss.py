@@ -4,7 +4,11 @@ work, so that import peaks do not hide it."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 
 def _status_kib(field: str) -> int:
@@ -23,3 +27,16 @@ def reset() -> int:
 def above(baseline: int) -> int:
     """Bytes the peak rose above ``baseline`` since :func:`reset`."""
     return (_status_kib("VmHWM") - baseline) * 1024
+
+
+def in_child(script: str, *args: str) -> Any:
+    """Run ``script --rss-child ARGS`` in a fresh interpreter and parse the
+    last line it prints as JSON (the child measures with :func:`reset` and
+    :func:`above`)."""
+    out = subprocess.run(
+        [sys.executable, script, "--rss-child", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])

@@ -88,23 +88,12 @@ pub fn gather_rows(
     ranges: &[(u64, u64)],
     read: impl FnOnce(&[(u64, u64)], &mut RangeReader<'_>) -> Result<()>,
 ) -> Result<VoxelBuffer> {
-    let elem = h.datatype().size();
-    if region.num_elements() == 0 {
+    let Some(mut out) = RowOutput::new(h, region)? else {
         return VoxelBuffer::zeroed(0);
-    }
-    let (_, row_bytes) = region::row_extent(region, elem);
-    let step = region.0[0].step as usize;
-    let mut out = VoxelBuffer::zeroed(region.num_elements() * elem)?;
-    let dst = out.bytes_mut();
-    read(ranges, &mut |i, src| {
-        region::gather_row(
-            src,
-            &mut dst[i * row_bytes..(i + 1) * row_bytes],
-            step,
-            elem,
-        );
-    })?;
-    Ok(out)
+    };
+    let rows = out.rows;
+    read(ranges, &mut rows.writer(out.buffer.bytes_mut()))?;
+    Ok(out.buffer)
 }
 
 /// [`gather_rows`] with the rows split into `parts` runs, each read by its
@@ -119,38 +108,69 @@ pub fn gather_rows_parallel(
     if parts <= 1 || ranges.len() < 2 {
         return gather_rows(h, region, ranges, read);
     }
-    let elem = h.datatype().size();
-    if region.num_elements() == 0 {
+    let Some(mut out) = RowOutput::new(h, region)? else {
         return VoxelBuffer::zeroed(0);
-    }
-    let (_, row_bytes) = region::row_extent(region, elem);
-    let step = region.0[0].step as usize;
-    let mut out = VoxelBuffer::zeroed(region.num_elements() * elem)?;
+    };
+    let rows = out.rows;
     let per = ranges.len().div_ceil(parts);
     let read = &read;
     std::thread::scope(|scope| {
         let runs: Vec<_> = ranges
             .chunks(per)
-            .zip(out.bytes_mut().chunks_mut(per * row_bytes))
-            .map(|(run, dst)| {
-                scope.spawn(move || {
-                    read(run, &mut |i, src| {
-                        region::gather_row(
-                            src,
-                            &mut dst[i * row_bytes..(i + 1) * row_bytes],
-                            step,
-                            elem,
-                        );
-                    })
-                })
-            })
+            .zip(out.buffer.bytes_mut().chunks_mut(per * rows.bytes))
+            .map(|(run, dst)| scope.spawn(move || read(run, &mut rows.writer(dst))))
             .collect();
         runs.into_iter().try_for_each(|run| {
             run.join()
                 .unwrap_or_else(|_| Err(Error::Io(std::io::Error::other("a read thread failed"))))
         })
     })?;
-    Ok(out)
+    Ok(out.buffer)
+}
+
+/// How the rows of a region land in its output.
+#[derive(Clone, Copy)]
+struct RowLayout {
+    /// Bytes of one output row.
+    bytes: usize,
+    /// Step along axis 0 and element size, to pick a row's voxels.
+    step: usize,
+    elem: usize,
+}
+
+impl RowLayout {
+    /// A callback writing row `i` of `dst` from the bytes the row spans.
+    fn writer(self, dst: &mut [u8]) -> impl FnMut(usize, &[u8]) + '_ {
+        move |i, src| {
+            let row = &mut dst[i * self.bytes..(i + 1) * self.bytes];
+            region::gather_row(src, row, self.step, self.elem);
+        }
+    }
+}
+
+/// The output of a region read and the shape of its rows (`None` for an
+/// empty region).
+struct RowOutput {
+    buffer: VoxelBuffer,
+    rows: RowLayout,
+}
+
+impl RowOutput {
+    fn new(h: &NiftiHeader, region: &Region) -> Result<Option<RowOutput>> {
+        let elem = h.datatype().size();
+        if region.num_elements() == 0 {
+            return Ok(None);
+        }
+        let (_, bytes) = region::row_extent(region, elem);
+        Ok(Some(RowOutput {
+            buffer: VoxelBuffer::zeroed(region.num_elements() * elem)?,
+            rows: RowLayout {
+                bytes,
+                step: region.0[0].step as usize,
+                elem,
+            },
+        }))
+    }
 }
 
 /// Bytes of whole pages that `ranges` touch (what a memory-mapped read of
