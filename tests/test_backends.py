@@ -111,6 +111,31 @@ def test_resolve_picks_the_builtin_backends(nii: Path, tmp_path: Path) -> None:
     assert theirs.resolve_backend(theirs.BackendRequest()) is None
 
 
+def test_resolve_picks_the_zarr_backends_as_torchio(tmp_path: Path) -> None:
+    import zarr
+
+    path = tmp_path / "image.nii.zarr"
+    tensor = torch.arange(60, dtype=torch.int16).reshape(1, 3, 4, 5)
+    tioxide.ScalarImage(tensor, affine=OBLIQUE).save(path)
+    store = zarr.storage.LocalStore(path, read_only=True)
+    requests = [
+        ({"path": path}, "ZarrBackend"),
+        ({"remote_zarr_uri": path.as_uri()}, "ZarrBackend"),
+        ({"zarr_store": store}, "NibabelBackend"),
+        ({"path": path, "affine": torch.eye(4, dtype=torch.float64)}, "ZarrBackend"),
+    ]
+    for fields, kind in requests:
+        mine = ours.resolve_backend(ours.BackendRequest(**fields))
+        reference = theirs.resolve_backend(theirs.BackendRequest(**fields))
+        assert type(mine).__name__ == type(reference).__name__ == kind
+        assert mine is not None and reference is not None
+        assert mine.shape == reference.shape == (1, 3, 4, 5)
+        assert mine.dtype == reference.dtype == np.dtype(np.int16)
+        assert torch.equal(mine.affine, reference.affine)
+        assert torch.equal(mine[:, 1:, 2], reference[:, 1:, 2])
+        assert torch.equal(mine.to_tensor(), tensor)
+
+
 def test_custom_readers_keep_their_formats_from_simpleitk(tmp_path: Path) -> None:
     nrrd = write_sitk(tmp_path / "image.nrrd", np.zeros((2, 3, 4), np.uint8))
     request = ours.BackendRequest(path=nrrd, reader=lambda p: None)

@@ -1,19 +1,15 @@
 """Image sources other than paths and tensors, against torchio 2.0.0a2.
 
 bytes, file-like objects, nibabel and SimpleITK images, URLs (served from a
-local HTTP server), fsspec files, and NIfTI-Zarr (only the missing-extra error,
-as nifti-zarr is not installed here).
+local HTTP server), fsspec files, and NIfTI-Zarr (only the missing-extra error here;
+tests/test_nifti_zarr.py reads real stores).
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
-import importlib.util
 import io
 import socket
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +23,7 @@ import torch
 import torchio
 
 import tioxide
+from http_server import serving
 from tioxide.data import sources
 from tioxide.data.backends import NibabelBackend, TensorBackend
 
@@ -210,20 +207,10 @@ def test_sitk_images_equal_torchio_reading_the_file(nrrd: Path) -> None:
 # --------------------------------------------------------------------------- URLs
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def server(tmp_path: Path, nii: Path) -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(nii.parent))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(nii.parent) as url:
+        yield url
 
 
 def test_http_urls_equal_torchio(server: str, nii: Path) -> None:
@@ -269,8 +256,9 @@ def test_missing_remote_extra(monkeypatch: Any) -> None:
 # --------------------------------------------------------------------------- NIfTI-Zarr
 
 
-@pytest.mark.skipif(importlib.util.find_spec("niizarr") is not None, reason="nifti-zarr installed")
-def test_missing_zarr_extra(tmp_path: Path) -> None:
+def test_missing_zarr_extra(tmp_path: Path, monkeypatch: Any) -> None:
+    # Simulate an environment without the `zarr` extra: `import niizarr` fails.
+    monkeypatch.setitem(sys.modules, "niizarr", None)
     remote = tioxide.ScalarImage("https://example.com/brain.nii.zarr")
     assert "brain.nii.zarr (lazy, NIfTI-Zarr)" in remote._path_line()
     for image in (remote, tioxide.ScalarImage(tmp_path / "brain.nii.zarr")):

@@ -5,7 +5,9 @@ backend classes, and the registry that picks one for a source. The built-in
 backends, in the order they are consulted after any registered by the user:
 
 1. ``custom-reader``: the image's reader, if it is a :class:`LazyReader`.
-2. ``remote-nifti-zarr``, ``zarr-store``, ``nifti-zarr``: :class:`ZarrBackend`.
+2. ``remote-nifti-zarr``, ``nifti-zarr``: :class:`ZarrBackend` for a remote URI or a
+   local ``.nii.zarr`` directory; ``zarr-store``: :class:`NibabelBackend` over
+   ``niizarr.zarr2nii`` for an open zarr store (as in TorchIO).
 3. ``nifti``: :class:`NiftiBackend` (the Rust core) for ``.nii``, ``.nii.gz``,
    ``.hdr``/``.img`` (also gzipped).
 4. ``dicom-series``: :class:`DicomSeriesBackend` for a directory holding a
@@ -43,7 +45,7 @@ from .registry import (
     unregister_backend,
 )
 from .sitk_backend import SimpleITKBackend, sitk_can_read
-from .zarr_backend import ZarrBackend, is_nifti_zarr
+from .zarr_backend import ZarrBackend, is_nifti_zarr, open_nifti_zarr
 
 __all__ = [
     "BackendFactory",
@@ -129,7 +131,9 @@ def _zarr_store(request: BackendRequest) -> bool:
 
 
 def _build_zarr_store(request: BackendRequest) -> ImageDataBackend:
-    return ZarrBackend(request.zarr_store, affine=request.affine, **request.reader_kwargs)
+    # As in TorchIO: an open store is read by a NibabelBackend over `zarr2nii`'s image.
+    nii = open_nifti_zarr(request.zarr_store, **request.reader_kwargs)
+    return NibabelBackend(nii, affine=request.affine)
 
 
 def _zarr_path(request: BackendRequest) -> bool:

@@ -82,8 +82,16 @@ def save_sitk(
 
 
 def save_nifti_zarr(path: Path, data: npt.NDArray[Any], affine: npt.NDArray[np.float64]) -> None:
-    """Write a ``.nii.zarr`` store (needs ``pip install tioxide[zarr]``)."""
-    niizarr = import_niizarr()
+    """Write a ``.nii.zarr`` store (needs ``pip install tioxide[zarr]``), as TorchIO writes it.
+
+    The voxels go to nifti-zarr as a ``Nifti1Image`` of the NIfTI array (so a
+    multichannel image is ``(I, J, K, C)``) with ``affine`` in its header;
+    nifti-zarr adds the pyramid levels.
+
+    Raises:
+        ImportError: ``nifti-zarr`` is not installed.
+    """
+    niizarr = import_niizarr("Writing NIfTI-Zarr images")
     nibabel = require("nibabel", "zarr", purpose="Writing NIfTI-Zarr images")
     niizarr.nii2zarr(nibabel.Nifti1Image(_file_array(data), affine), os.fspath(path))
 
