@@ -11,6 +11,8 @@
 
 use std::sync::Mutex;
 
+use crate::cache::lock_briefly;
+
 /// Smallest buffer worth keeping, in bytes.
 const KEEP_FROM: usize = 16 << 20;
 /// Largest buffer kept, in bytes.
@@ -27,17 +29,20 @@ pub fn recycle(mut words: Vec<u64>) {
     }
     words.clear();
     lazily_free(words.as_mut_ptr().cast(), bytes);
-    let old = SPARE
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .replace(words);
+    // Never waited on: a forked child whose parent held the lock at the
+    // fork frees the buffer instead of hanging.
+    let Some(mut spare) = lock_briefly(&SPARE) else {
+        return;
+    };
+    let old = spare.replace(words);
+    drop(spare);
     drop(old); // freed outside the lock
 }
 
 /// The spare, if it holds at least `words` and not much more (an empty Vec
 /// with that capacity).
 pub(crate) fn take(words: usize) -> Option<Vec<u64>> {
-    let mut spare = SPARE.lock().unwrap_or_else(|p| p.into_inner());
+    let mut spare = lock_briefly(&SPARE)?;
     let fits = spare
         .as_ref()
         .is_some_and(|s| s.capacity() >= words && s.capacity() <= words + words / 4);
@@ -50,17 +55,15 @@ pub(crate) fn take(words: usize) -> Option<Vec<u64>> {
 
 /// Free the spare.
 pub fn clear() {
-    let old = SPARE.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let old = lock_briefly(&SPARE).and_then(|mut spare| spare.take());
     drop(old);
 }
 
 /// Bytes held by the spare.
 pub fn held() -> usize {
-    SPARE
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .as_ref()
-        .map_or(0, |s| s.capacity() * 8)
+    lock_briefly(&SPARE)
+        .and_then(|spare| spare.as_ref().map(Vec::capacity))
+        .map_or(0, |words| words * 8)
 }
 
 /// Let the kernel reclaim the whole pages of `[ptr, ptr + len)` when it
