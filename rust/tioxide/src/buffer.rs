@@ -7,6 +7,7 @@
 //! whole `.nii.gz` in one call.
 
 use crate::error::{Error, Result};
+use crate::pages;
 
 fn oom(bytes: usize) -> Error {
     Error::Io(std::io::Error::new(
@@ -40,18 +41,11 @@ fn zeroed_words(n: usize) -> Option<Vec<u64>> {
 /// one per 4 KiB (a third of the time of a full `.nii` read).
 fn advise_huge_pages(ptr: *mut u8, len: usize) {
     const HUGE: usize = 2 << 20;
-    if len < 4 * HUGE {
-        return;
-    }
-    let start = (ptr as usize).next_multiple_of(HUGE);
-    let end = (ptr as usize + len) / HUGE * HUGE;
-    if end > start {
-        // SAFETY: [start, end) lies inside the allocation just made; madvise
-        // only changes how the kernel backs those pages, never their
-        // contents, and its failure is harmless (we ignore it).
-        unsafe {
-            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-        }
+    if len >= 4 * HUGE {
+        // SAFETY: the range is the allocation just made; the advice only
+        // changes how the kernel backs its pages, never their contents, and
+        // its failure is harmless (ignored).
+        unsafe { pages::advise(ptr, len, HUGE, libc::MADV_HUGEPAGE) };
     }
 }
 
@@ -66,18 +60,19 @@ fn reusable(words: usize) -> Vec<u64> {
 /// capacity: a reallocation to shrink it could copy the whole buffer, and
 /// the pool hands whole allocations on to the next read of the same size.
 fn release_spare_capacity(words: &mut Vec<u64>) {
-    const PAGE: usize = 4096;
-    let base = words.as_mut_ptr() as usize;
-    let start = (base + words.len() * 8).next_multiple_of(PAGE);
-    let end = (base + words.capacity() * 8) / PAGE * PAGE;
-    if end > start {
-        // SAFETY: [start, end) lies inside the allocation, past every
-        // initialised word; MADV_DONTNEED only turns those pages back into
-        // zero pages, which spare capacity may hold. Failure is harmless.
-        unsafe {
-            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
-        }
-    }
+    let spare = words.spare_capacity_mut();
+    // SAFETY: the range is the Vec's spare capacity, inside its allocation
+    // and past every initialised word: nothing reads it before writing it.
+    // MADV_DONTNEED only turns those pages back into zero pages; failure is
+    // harmless (ignored).
+    unsafe {
+        pages::advise(
+            spare.as_mut_ptr().cast(),
+            spare.len() * 8,
+            pages::PAGE,
+            libc::MADV_DONTNEED,
+        )
+    };
 }
 
 /// Size from which [`VoxelBuffer::filled_in_place`] uses 4 KiB pages.

@@ -46,6 +46,7 @@ pub mod header;
 pub mod layout;
 pub mod many;
 pub mod mapped;
+mod pages;
 pub mod pending;
 pub mod pool;
 mod prefault;

@@ -12,6 +12,7 @@
 use std::sync::Mutex;
 
 use crate::cache::lock_briefly;
+use crate::pages;
 
 /// Smallest buffer worth keeping, in bytes.
 const KEEP_FROM: usize = 16 << 20;
@@ -28,7 +29,18 @@ pub fn recycle(mut words: Vec<u64>) {
         return;
     }
     words.clear();
-    lazily_free(words.as_mut_ptr().cast(), bytes);
+    // SAFETY: the range is the buffer's whole allocation, which holds no
+    // live data (cleared; only ever refilled in whole before being read).
+    // MADV_FREE lets the kernel reclaim its pages when it needs memory,
+    // replacing them by zero pages; failure is harmless (ignored).
+    unsafe {
+        pages::advise(
+            words.as_mut_ptr().cast(),
+            bytes,
+            pages::PAGE,
+            libc::MADV_FREE,
+        )
+    };
     // Never waited on: a forked child whose parent held the lock at the
     // fork frees the buffer instead of hanging.
     let Some(mut spare) = lock_briefly(&SPARE) else {
@@ -64,23 +76,6 @@ pub fn held() -> usize {
     lock_briefly(&SPARE)
         .and_then(|spare| spare.as_ref().map(Vec::capacity))
         .map_or(0, |words| words * 8)
-}
-
-/// Let the kernel reclaim the whole pages of `[ptr, ptr + len)` when it
-/// needs memory, keeping them mapped until then.
-fn lazily_free(ptr: *mut u8, len: usize) {
-    const PAGE: usize = 4096;
-    let start = (ptr as usize).next_multiple_of(PAGE);
-    let end = (ptr as usize + len) / PAGE * PAGE;
-    if end > start {
-        // SAFETY: [start, end) lies inside the buffer's allocation, which
-        // holds no live data (it was cleared and is only ever refilled in
-        // whole before being read); MADV_FREE only lets the kernel replace
-        // those pages by zero pages, and failure is harmless.
-        unsafe {
-            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_FREE);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::pages;
+
 /// Step of the helper: small enough to stay ahead of the writer from the
 /// start, large enough to keep system calls rare.
 const STEP: usize = 1 << 20;
@@ -24,14 +26,14 @@ pub fn while_populating<R>(ptr: *mut u8, len: usize, work: impl FnOnce() -> R) -
     if len < WORTH_IT || crate::gz::threads() < 2 {
         return work();
     }
+    // Page-aligned steps inside the range: the first and last partial
+    // pages are left to the writer.
+    let Some((first, end)) = pages::interior(ptr, len, pages::PAGE) else {
+        return work();
+    };
     let done = AtomicBool::new(false);
-    let start = ptr as usize;
     std::thread::scope(|scope| {
         scope.spawn(|| {
-            // Page-aligned steps inside the range: the first and last
-            // partial pages are left to the writer.
-            let first = start.next_multiple_of(4096);
-            let end = (start + len) / 4096 * 4096;
             let mut at = first;
             while at < end && !done.load(Ordering::Relaxed) {
                 let n = STEP.min(end - at);
@@ -40,9 +42,10 @@ pub fn while_populating<R>(ptr: *mut u8, len: usize, work: impl FnOnce() -> R) -
                 // only creates page table entries for writing; it never
                 // reads or changes the bytes, so it cannot race with the
                 // writer's stores. Failure (an old kernel) just stops us.
-                let rc =
-                    unsafe { libc::madvise(at as *mut libc::c_void, n, libc::MADV_POPULATE_WRITE) };
-                if rc != 0 {
+                let ok = unsafe {
+                    pages::advise(at as *mut u8, n, pages::PAGE, libc::MADV_POPULATE_WRITE)
+                };
+                if !ok {
                     break;
                 }
                 at += n;

@@ -13,6 +13,7 @@ mod libdeflate;
 mod lru;
 mod member;
 mod parallel;
+mod pipeline;
 mod random;
 mod sidecar;
 mod source;
