@@ -8,7 +8,9 @@ use std::io::Write;
 use common::Lcg;
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use tioxide::gz::{decode_chunk, extend, first_data_offset, prefix_len, SeekIndex};
+use tioxide::gz::{
+    continue_chunk, decode_chunk, extend, first_data_offset, prefix_len, Checkpoint, SeekIndex,
+};
 
 /// Data that compresses like images: smooth runs, noise and repeats.
 fn image_like(n: usize, seed: u64) -> Vec<u8> {
@@ -66,20 +68,55 @@ fn check_all_chunks(compressed: &[u8], data: &[u8], span: u64) -> SeekIndex {
     assert_eq!(index.total_out(), Some(data.len() as u64));
     for i in 0..index.chunks() {
         let (a, b) = (&index.points[i], &index.points[i + 1]);
-        let (out, valid) = decode_chunk(&compressed, a, b, None).unwrap();
+        let whole = decode_chunk(&compressed, a, b, None).unwrap();
+        let (out, valid) = (whole.buf, whole.valid);
+        assert!(whole.stop.is_none());
         let got = &out[prefix_len(a)..];
         assert_eq!(valid, got.len());
         assert_eq!(got, &data[a.out as usize..b.out as usize], "chunk {i}");
         // Cut short: the first `need` bytes are right whatever the blocks are.
         for need in [1usize, 1000, 40_000, 100_000] {
-            let (out, valid) = decode_chunk(&compressed, a, b, Some(need)).unwrap();
-            assert!(valid >= need.min(got.len()));
-            let got = &out[prefix_len(a)..prefix_len(a) + need.min(got.len())];
+            let part = decode_chunk(&compressed, a, b, Some(need)).unwrap();
+            assert!(part.valid >= need.min(got.len()));
+            let got = &part.buf[prefix_len(a)..prefix_len(a) + need.min(got.len())];
             let want = &data[a.out as usize..][..got.len()];
             assert_eq!(got, want, "chunk {i}, first {need} bytes");
         }
+        check_continued(compressed, data, a, b);
     }
     index
+}
+
+/// A chunk inflated in steps, each going on from the block end the last
+/// stopped at, equals the chunk; stops lie inside it, in order.
+fn check_continued(compressed: &[u8], data: &[u8], a: &Checkpoint, b: &Checkpoint) {
+    let stops = a.stops();
+    assert!(stops
+        .windows(2)
+        .all(|w| w[0].out < w[1].out && w[0].bit < w[1].bit));
+    assert!(stops.iter().all(|s| a.out < s.out && s.out < b.out));
+    let Some(first) = stops.first() else { return };
+    let want = &data[a.out as usize..b.out as usize];
+    let mut part = decode_chunk(&compressed, a, b, Some(1)).unwrap();
+    assert_eq!(
+        part.valid as u64,
+        first.out - a.out,
+        "stops at the first block end"
+    );
+    let mut need = 1usize;
+    while part.stop.is_some() {
+        need = part.valid + 1 + need * 3 % 70_000;
+        let before = part.valid;
+        continue_chunk(&compressed, a, b, &mut part, need).unwrap();
+        assert!(part.valid > before && part.valid >= need.min(want.len()));
+        let p = prefix_len(a);
+        assert_eq!(
+            &part.buf[p..p + part.valid],
+            &want[..part.valid],
+            "continued to {need}"
+        );
+    }
+    assert_eq!(part.valid, want.len());
 }
 
 #[test]
@@ -188,6 +225,20 @@ fn sidecar_round_trip_and_lies() {
     save_sidecar(&path, &index, &gz).unwrap();
     assert_eq!(load_sidecar(&path, &gz).unwrap(), Some(index.clone()));
     assert_eq!(load_sidecar(&dir.path().join("none"), &gz).unwrap(), None);
+    // A version 1 file (no block ends) is still read, without its stops.
+    let v2 = std::fs::read(&path).unwrap();
+    let stops: usize = index.points.iter().map(|p| 4 + 20 * p.stops().len()).sum();
+    assert!(stops > 4 * index.points.len(), "the index has block ends");
+    let mut v1 = v2[..v2.len() - 4 - stops].to_vec();
+    v1[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let crc = crc32fast::hash(&v1);
+    v1.extend_from_slice(&crc.to_le_bytes());
+    let old = dir.path().join("v1.tioxidx");
+    std::fs::write(&old, &v1).unwrap();
+    let read = load_sidecar(&old, &gz).unwrap().unwrap();
+    assert!(read.points.iter().all(|p| p.stops().is_empty()));
+    assert_eq!(read.points.len(), index.points.len());
+    assert_eq!(read.points[1].window_len(), index.points[1].window_len());
     // Other contents of the same size: stale.
     let mut other = gz.clone();
     let n = other.len();
@@ -226,7 +277,41 @@ fn long_blocks_are_indexed_without_holding_them() {
     assert_eq!(index.total_out(), Some(data.len() as u64));
     for i in 0..index.chunks() {
         let (a, b) = (&index.points[i], &index.points[i + 1]);
-        let (out, _) = decode_chunk(&gz, a, b, None).unwrap();
+        let out = decode_chunk(&gz, a, b, None).unwrap().buf;
         assert_eq!(&out[prefix_len(a)..], &data[a.out as usize..b.out as usize]);
+    }
+}
+
+/// Range reads through the chunk cache: a chunk inflated only up to the
+/// first range is continued for the later, deeper ones; every byte equals
+/// the data (ranges sorted per read, as region reads give them).
+#[test]
+fn cached_partial_chunks_are_continued_correctly() {
+    use tioxide::gz::IndexedGz;
+    let data = image_like(4 << 20, 9);
+    let gz = gzip(&data, 6);
+    let id = format!("continued-{}", std::process::id());
+    let reader = IndexedGz::new(&gz, Some(id), None);
+    let index = reader.build().unwrap();
+    assert!(index.points[1..].iter().any(|p| !p.stops().is_empty()));
+    let mut rng = Lcg(11);
+    for round in 0..200 {
+        let chunk = rng.below(index.chunks());
+        let (c0, c1) = index.chunk_range(chunk);
+        // Deeper into the chunk each time it comes back, now and then.
+        let at = c0 + rng.below((c1 - c0) as usize) as u64;
+        let len = 1 + rng.below(5000) as u64;
+        let ranges = [(c0, c0 + 10), (at, (at + len).min(data.len() as u64))];
+        let mut got = Vec::new();
+        reader
+            .read_ranges(&ranges, &mut |_, bytes| got.push(bytes.to_vec()))
+            .unwrap();
+        for (k, &(s, e)) in ranges.iter().enumerate() {
+            assert_eq!(
+                got[k],
+                data[s as usize..e as usize],
+                "round {round}, range {k}"
+            );
+        }
     }
 }

@@ -24,10 +24,12 @@ impl BitWriter {
         let mask = if n == 32 { u32::MAX } else { (1u32 << n) - 1 };
         self.acc |= u64::from(value & mask) << self.pending;
         self.pending += n;
-        while self.pending >= 8 {
-            self.bytes.push(self.acc as u8);
-            self.acc >>= 8;
-            self.pending -= 8;
+        // Whole 32-bit words at once: the splice block pushes 32 Ki literals.
+        if self.pending >= 32 {
+            self.bytes
+                .extend_from_slice(&(self.acc as u32).to_le_bytes());
+            self.acc >>= 32;
+            self.pending -= 32;
         }
     }
 
@@ -38,9 +40,9 @@ impl BitWriter {
 
     /// The bytes, the last one zero-padded.
     pub fn into_bytes(mut self) -> Vec<u8> {
-        if self.pending > 0 {
-            self.bytes.push(self.acc as u8);
-        }
+        let tail = self.pending.div_ceil(8) as usize;
+        self.bytes
+            .extend_from_slice(&self.acc.to_le_bytes()[..tail]);
         self.bytes
     }
 }
@@ -85,4 +87,28 @@ pub fn fixed_block_header(w: &mut BitWriter, last: bool) {
 /// Append the end-of-block code of a fixed-Huffman block (7 zero bits).
 pub fn fixed_end_of_block(w: &mut BitWriter) {
     w.push(0, 7);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packs_bits_lsb_first_like_one_bit_at_a_time() {
+        let mut w = BitWriter::default();
+        let mut naive: Vec<bool> = Vec::new();
+        let mut x = 0x9e37_79b9u32;
+        for i in 0..1000u32 {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let n = 1 + (x >> 7) % 32;
+            w.push(x, n);
+            naive.extend((0..n).map(|k| (x >> k) & 1 == 1));
+            assert_eq!(w.bit_len(), naive.len() as u64, "after push {i}");
+        }
+        let want: Vec<u8> = naive
+            .chunks(8)
+            .map(|c| c.iter().rev().fold(0u8, |b, &bit| (b << 1) | u8::from(bit)))
+            .collect();
+        assert_eq!(w.into_bytes(), want);
+    }
 }

@@ -4,7 +4,7 @@
 
 use crc32fast::Hasher;
 
-use super::index::{Checkpoint, SeekIndex, WINDOW};
+use super::index::{Checkpoint, SeekIndex, Stop, WINDOW};
 use super::libdeflate::{Compressor, Decompressor};
 use super::member::{check_trailer, scan_header, HeaderScan, TRAILER_LEN};
 use super::source::ReadAt;
@@ -80,6 +80,11 @@ struct Output {
     chunk: usize,
     /// Where the current member's output starts in `buf` (0 if earlier).
     member: usize,
+    /// Block ends seen in the current chunk.
+    stops: Vec<Stop>,
+    /// No member has ended since the current chunk began (its block ends
+    /// are then stops of the chunk).
+    one_member: bool,
 }
 
 impl Output {
@@ -136,6 +141,8 @@ pub fn extend(
         fill: 0,
         chunk: 0,
         member: 0,
+        stops: Vec::new(),
+        one_member: true,
     };
     if !last.member_start {
         let window = last.window(&mut Decompressor::new()?)?;
@@ -188,17 +195,21 @@ pub fn extend(
             input.consume(TRAILER_LEN);
             member_out = 0;
             out.member = out.fill;
+            out.one_member = false;
             match next_member(&mut input)? {
                 None => {
                     if index.points.len() > 1 && index.covered() == total {
                         // Only empty members followed the last checkpoint:
                         // the chunk before it runs to the end instead.
                         index.points.pop();
-                    } else if keep(index.covered(), total) {
-                        kept.push((
-                            index.points.len() - 1,
-                            out.buf[out.chunk..out.fill].to_vec(),
-                        ));
+                    } else {
+                        if keep(index.covered(), total) {
+                            kept.push((
+                                index.points.len() - 1,
+                                out.buf[out.chunk..out.fill].to_vec(),
+                            ));
+                        }
+                        close_stops(index, &mut out);
                     }
                     index
                         .points
@@ -232,6 +243,16 @@ pub fn extend(
             if finish_chunk(index, &mut out, point, keep, &mut kept, target) {
                 return Ok(kept);
             }
+        } else if step.at_block_end && !step.last_block && out.one_member {
+            let bit = input.pos * 8 - u64::from(step.unused_bits);
+            let after = out.stops.last().map_or(index.covered(), |s| s.out);
+            if total > after {
+                out.stops.push(Stop {
+                    out: total,
+                    bit,
+                    crc: crc.clone().finalize(),
+                });
+            }
         }
         if step.used == 0 && step.produced == 0 {
             if input.eof && input.avail().is_empty() {
@@ -263,9 +284,19 @@ fn finish_chunk(
             out.buf[out.chunk..out.fill].to_vec(),
         ));
     }
+    close_stops(index, out);
     index.points.push(point);
     out.next_chunk();
     index.covered() >= target
+}
+
+/// Hand the block ends seen in the current chunk to the point that starts it.
+fn close_stops(index: &mut SeekIndex, out: &mut Output) {
+    let stops = std::mem::take(&mut out.stops);
+    if let Some(last) = index.points.last_mut() {
+        last.set_stops(stops);
+    }
+    out.one_member = true;
 }
 
 /// After a member's trailer: skip the next member's header and return

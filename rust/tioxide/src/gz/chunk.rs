@@ -9,7 +9,7 @@
 use crc32fast::Hasher;
 
 use super::bits::{fixed_block_header, fixed_end_of_block, fixed_literal, push_literal, BitWriter};
-use super::index::Checkpoint;
+use super::index::{Checkpoint, WINDOW};
 use super::libdeflate::{Decoded, Decompressor};
 use super::member::{check_trailer, scan_header, HeaderScan, TRAILER_LEN};
 use super::source::ReadAt;
@@ -215,27 +215,64 @@ impl ChunkInput {
 /// not fit.
 pub const PARTIAL_SLACK: usize = 65535 + 258;
 
+/// The first bytes of a chunk, inflated.
+pub struct PartialChunk {
+    /// The splice block's output (`prefix_len(a)` bytes), then the chunk's.
+    pub buf: Vec<u8>,
+    /// Chunk bytes that are right (after the splice output).
+    pub valid: usize,
+    /// The block end the decode stopped at, when it stopped early at one:
+    /// [`continue_chunk`] can go on from there.
+    pub stop: Option<Checkpoint>,
+}
+
+/// The stop at or after chunk byte `need` of the chunk from `a` to `b`, if
+/// it ends before the chunk does.
+fn stop_for(a: &Checkpoint, b: &Checkpoint, need: usize) -> Option<Checkpoint> {
+    a.stop_at_or_after(a.out.saturating_add(need as u64))
+        .filter(|s| s.out < b.out)
+}
+
 /// Inflate the chunk from `a` to `b` into a new buffer whose bytes from
 /// `prefix_len(a)` on are the chunk's. With `need`, only the chunk's first
 /// `need` bytes are guaranteed (the rest of the buffer is not decoded), when
-/// that saves work; the second value is the number of valid chunk bytes.
+/// that saves work.
 pub fn decode_chunk(
     src: &dyn ReadAt,
     a: &Checkpoint,
     b: &Checkpoint,
     need: Option<usize>,
-) -> Result<(Vec<u8>, usize)> {
+) -> Result<PartialChunk> {
     let mut d = Decompressor::new()?;
+    let prefix = prefix_len(a);
+    // A block end at or after the last byte needed: decode exactly that
+    // far, reading only the compressed bytes before it, CRC32 checked.
+    if let Some(stop) = need.and_then(|n| stop_for(a, b, n)) {
+        let valid = usize::try_from(stop.out - a.out)
+            .map_err(|_| Error::gzip(a.bit / 8, "seek index chunk too large"))?;
+        let mut buf = vec![0u8; prefix + valid];
+        ChunkInput::prepare(src, a, &stop, &mut d)?.decode(&mut d, a, &stop, &mut buf)?;
+        return Ok(PartialChunk {
+            buf,
+            valid,
+            stop: Some(stop),
+        });
+    }
     let input = ChunkInput::prepare(src, a, b, &mut d)?;
     let len = usize::try_from(b.out - a.out)
         .map_err(|_| Error::gzip(a.bit / 8, "seek index chunk too large"))?;
-    let prefix = prefix_len(a);
     // Cutting short is only sound inside one member (no trailer to reach).
     let one_member = !b.member_start && b.member_out == a.member_out + len as u64;
     if let Some(need) = need.filter(|&n| one_member && n + 2 * PARTIAL_SLACK < len) {
-        let mut out = vec![0u8; prefix + need + PARTIAL_SLACK];
-        match d.deflate(&input.bytes, &mut out) {
-            Decoded::Overflow => return Ok((out, need)),
+        let mut buf = vec![0u8; prefix + need + PARTIAL_SLACK];
+        match d.deflate(&input.bytes, &mut buf) {
+            Decoded::Overflow => {
+                return Ok(PartialChunk {
+                    buf,
+                    valid: need,
+                    stop: None,
+                })
+            }
             Decoded::Bad => return Err(Error::gzip(a.bit / 8, "invalid deflate data")),
             Decoded::Done { .. } => {
                 return Err(Error::gzip(
@@ -245,7 +282,67 @@ pub fn decode_chunk(
             }
         }
     }
-    let mut out = vec![0u8; prefix + len];
-    input.decode(&mut d, a, b, &mut out)?;
-    Ok((out, len))
+    let mut buf = vec![0u8; prefix + len];
+    input.decode(&mut d, a, b, &mut buf)?;
+    Ok(PartialChunk {
+        buf,
+        valid: len,
+        stop: None,
+    })
+}
+
+/// Inflate more of a chunk that [`decode_chunk`] stopped at a block end:
+/// `part` grows in place to hold at least the chunk's first `need` bytes
+/// (all of them if no block end comes after that before the chunk ends).
+/// The new bytes start from the history `part` already holds, so the
+/// chunk's first bytes are not inflated again.
+pub fn continue_chunk(
+    src: &dyn ReadAt,
+    a: &Checkpoint,
+    b: &Checkpoint,
+    part: &mut PartialChunk,
+    need: usize,
+) -> Result<()> {
+    let Some(from) = part.stop.take() else {
+        return Err(Error::gzip(a.bit / 8, "chunk cannot be continued"));
+    };
+    let end = stop_for(a, b, need);
+    let end_out = end.as_ref().map_or(b.out, |s| s.out);
+    let mut d = Decompressor::new()?;
+    let filled = prefix_len(a) + part.valid;
+    let history = from.member_out.min(WINDOW as u64) as usize;
+    if history > filled {
+        return Err(Error::gzip(from.bit / 8, "chunk too short to continue"));
+    }
+    let start = Checkpoint::inside_raw(
+        from.out,
+        from.bit,
+        from.member_out,
+        from.crc,
+        &part.buf[filled - history..filled],
+    );
+    let more = usize::try_from(end_out - from.out)
+        .map_err(|_| Error::gzip(a.bit / 8, "seek index chunk too large"))?;
+    let end_point = end.as_ref().unwrap_or(b);
+    let input = ChunkInput::prepare(src, &start, end_point, &mut d)?;
+    let prefix = prefix_len(&start);
+    if let Some(base) = filled.checked_sub(prefix) {
+        // The splice block's output re-creates the history where it already
+        // is; only its pad literals land on bytes that must be put back.
+        let pad = usize::from(start.pad);
+        let saved: Vec<u8> = part.buf[base..base + pad].to_vec();
+        part.buf.resize(filled + more, 0);
+        input.decode(&mut d, &start, end_point, &mut part.buf[base..])?;
+        part.buf[base..base + pad].copy_from_slice(&saved);
+    } else {
+        // Less than the pad literals before the history (a chunk starting
+        // a member, stopped early): decode aside.
+        let mut aside = vec![0u8; prefix + more];
+        input.decode(&mut d, &start, end_point, &mut aside)?;
+        part.buf.truncate(filled);
+        part.buf.extend_from_slice(&aside[prefix..]);
+    }
+    part.valid += more;
+    part.stop = end;
+    Ok(())
 }

@@ -14,6 +14,19 @@ pub const DEFAULT_SPAN: u64 = 1 << 20;
 /// Smallest span accepted (the parallel decoder needs chunks well over a window).
 pub const MIN_SPAN: u64 = 64 << 10;
 
+/// A block boundary inside a chunk where a decode of the chunk's first
+/// bytes can end exactly (no window: decoding cannot start there). Only
+/// boundaries in the member the chunk starts in are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stop {
+    /// Offset in the decompressed stream.
+    pub out: u64,
+    /// Bit offset in the compressed file where the next deflate block starts.
+    pub bit: u64,
+    /// CRC32 of the member's output before this point.
+    pub crc: u32,
+}
+
 /// A place inflating can start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
@@ -31,6 +44,8 @@ pub struct Checkpoint {
     pub pad: u8,
     window: Arc<[u8]>,
     window_len: u32,
+    /// Block ends between this point and the next checkpoint, in order.
+    stops: Arc<[Stop]>,
 }
 
 impl Checkpoint {
@@ -45,6 +60,7 @@ impl Checkpoint {
             pad: 0,
             window: Arc::from(Vec::new()),
             window_len: 0,
+            stops: Arc::from(Vec::new()),
         }
     }
 
@@ -69,6 +85,24 @@ impl Checkpoint {
             pad,
             window: Arc::from(stored),
             window_len,
+            stops: Arc::from(Vec::new()),
+        }
+    }
+
+    /// A block boundary inside a member, its window kept as given (not
+    /// deflated): a short-lived start, such as continuing a partly
+    /// inflated chunk.
+    pub fn inside_raw(out: u64, bit: u64, member_out: u64, crc: u32, window: &[u8]) -> Checkpoint {
+        Checkpoint {
+            out,
+            bit,
+            member_out,
+            crc,
+            member_start: false,
+            pad: super::chunk::pad_count(window, (bit % 8) as u8),
+            window: Arc::from(window),
+            window_len: window.len() as u32,
+            stops: Arc::from(Vec::new()),
         }
     }
 
@@ -93,6 +127,7 @@ impl Checkpoint {
             pad,
             window: Arc::from(packed),
             window_len,
+            stops: Arc::from(Vec::new()),
         }
     }
 
@@ -119,9 +154,39 @@ impl Checkpoint {
         }
     }
 
+    /// The block ends of the chunk this point starts.
+    pub fn stops(&self) -> &[Stop] {
+        &self.stops
+    }
+
+    /// Set the block ends of the chunk this point starts (in increasing
+    /// order, inside the chunk and in this point's member).
+    pub fn set_stops(&mut self, stops: Vec<Stop>) {
+        self.stops = Arc::from(stops);
+    }
+
+    /// The first stop at or after output offset `at`, as an end point for
+    /// decoding this point's chunk.
+    pub fn stop_at_or_after(&self, at: u64) -> Option<Checkpoint> {
+        let s = self.stops.get(self.stops.partition_point(|s| s.out < at))?;
+        Some(Checkpoint {
+            out: s.out,
+            bit: s.bit,
+            member_out: self.member_out + (s.out - self.out),
+            crc: s.crc,
+            member_start: false,
+            pad: 0,
+            window: Arc::from(Vec::new()),
+            window_len: 0,
+            stops: Arc::from(Vec::new()),
+        })
+    }
+
     /// Bytes of memory this checkpoint holds.
     pub fn memory(&self) -> usize {
-        std::mem::size_of::<Checkpoint>() + self.window.len()
+        std::mem::size_of::<Checkpoint>()
+            + self.window.len()
+            + std::mem::size_of_val::<[Stop]>(&self.stops)
     }
 }
 

@@ -21,9 +21,9 @@ mod stream;
 mod zstream;
 
 pub use build::{extend, first_data_offset, DecodedChunk};
-pub use chunk::{decode_chunk, prefix_len, ChunkInput};
+pub use chunk::{continue_chunk, decode_chunk, prefix_len, ChunkInput, PartialChunk};
 pub use compress::{gzip_parallel, gzip_parallel_from};
-pub use index::{Checkpoint, SeekIndex, DEFAULT_SPAN, MIN_SPAN, WINDOW};
+pub use index::{Checkpoint, SeekIndex, Stop, DEFAULT_SPAN, MIN_SPAN, WINDOW};
 pub use inflate::{in_place_margin, inflate_members, inflate_members_in_place, Inflated};
 pub use libdeflate::Decompressor;
 pub use lru::LruStats;

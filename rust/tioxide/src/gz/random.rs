@@ -12,7 +12,8 @@ use std::sync::Arc;
 use crate::buffer::VoxelBuffer;
 
 use super::build::{extend, first_data_offset};
-use super::chunk::{decode_chunk, prefix_len, ChunkInput};
+use super::chunk::{continue_chunk, decode_chunk, prefix_len, ChunkInput, PartialChunk};
+use super::index::Checkpoint;
 use super::index::{SeekIndex, DEFAULT_SPAN};
 use super::libdeflate::Decompressor;
 use super::lru::{ByteLru, LruStats};
@@ -93,12 +94,14 @@ pub fn clear_caches() {
 type HeldChunk = (usize, Arc<Chunk>);
 
 /// An inflated chunk (or its first `valid` bytes): they start `start`
-/// bytes into `buf`. `source` names the stream it came from.
+/// bytes into `buf`. `source` names the stream it came from; `stop` is the
+/// block end a partial chunk ends at, if it can be continued from there.
 pub struct Chunk {
     buf: Vec<u8>,
     start: usize,
     valid: usize,
     source: String,
+    stop: Option<Checkpoint>,
 }
 
 impl Chunk {
@@ -280,6 +283,7 @@ impl<'a> IndexedGz<'a> {
                     start: 0,
                     valid,
                     source: self.id.clone().unwrap_or_default(),
+                    stop: None,
                 });
                 self.cache_chunk(&grown, i, &chunk);
                 (i, chunk)
@@ -300,22 +304,47 @@ impl<'a> IndexedGz<'a> {
         }
     }
 
-    /// A cached chunk `i` with at least its first `need` bytes.
-    fn cached_chunk(&self, index: &SeekIndex, i: usize, need: usize) -> Option<Arc<Chunk>> {
+    /// The cached chunk `i`, if any (whatever part of it was inflated).
+    fn cached_chunk(&self, index: &SeekIndex, i: usize) -> Option<Arc<Chunk>> {
         let id = self.id.as_ref()?;
         CHUNKS
             .get(&chunk_key(id, index.points[i].out))
-            .filter(|c| c.valid >= need && c.source == *id)
+            .filter(|c| c.source == *id)
     }
 
-    fn inflate_chunk(&self, index: &SeekIndex, i: usize, need: usize) -> Result<Arc<Chunk>> {
+    /// Chunk `i` with at least its first `need` bytes: `prior`, a part of
+    /// it inflated before, is continued when it can be.
+    fn inflate_chunk(
+        &self,
+        index: &SeekIndex,
+        i: usize,
+        need: usize,
+        prior: Option<&Chunk>,
+    ) -> Result<Arc<Chunk>> {
         let (a, b) = (&index.points[i], &index.points[i + 1]);
-        let (buf, valid) = decode_chunk(self.src, a, b, Some(need))?;
+        let part = match prior {
+            Some(c) if c.stop.is_some() => {
+                let filled = c.start + c.valid;
+                // Room for the whole chunk: untouched pages cost nothing.
+                let whole = usize::try_from(b.out - a.out).unwrap_or(0);
+                let mut buf = Vec::with_capacity(c.start.saturating_add(whole));
+                buf.extend_from_slice(&c.buf[..filled]);
+                let mut part = PartialChunk {
+                    buf,
+                    valid: c.valid,
+                    stop: c.stop.clone(),
+                };
+                continue_chunk(self.src, a, b, &mut part, need)?;
+                part
+            }
+            _ => decode_chunk(self.src, a, b, Some(need))?,
+        };
         let chunk = Arc::new(Chunk {
-            buf,
+            buf: part.buf,
             start: prefix_len(a),
-            valid,
+            valid: part.valid,
             source: self.id.clone().unwrap_or_default(),
+            stop: part.stop,
         });
         self.cache_chunk(index, i, &chunk);
         Ok(chunk)
@@ -441,19 +470,19 @@ impl<'a> IndexedGz<'a> {
             if held.get(&i).is_some_and(|c| c.valid >= need) {
                 continue;
             }
-            match self.cached_chunk(index, i, need) {
-                Some(c) => {
+            match self.cached_chunk(index, i) {
+                Some(c) if c.valid >= need => {
                     held.insert(i, c);
                 }
-                None => missing.push((i, need)),
+                prior => missing.push((i, need, prior)),
             }
         }
         let decoded = std::sync::Mutex::new(Vec::with_capacity(missing.len()));
         parallel::for_each(
             missing,
             || Ok(()),
-            |_, (i, need)| {
-                let chunk = self.inflate_chunk(index, i, need)?;
+            |_, (i, need, prior)| {
+                let chunk = self.inflate_chunk(index, i, need, prior.as_deref())?;
                 decoded
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())

@@ -6,17 +6,21 @@
 //! file gives a stale index, detected and ignored), span u64, complete u8,
 //! count u64, then per checkpoint out u64, bit u64, member_out u64, crc u32,
 //! member_start u8, pad u8, window length u32, stored length u32 and the
-//! stored window; last, the CRC32 of everything before it.
+//! stored window; then (from version 2) per checkpoint the block ends of
+//! its chunk: count u32 and per stop out u64, bit u64, crc u32; last, the
+//! CRC32 of everything before it. Version 1 files (no block ends) are read.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::index::{Checkpoint, SeekIndex, MIN_SPAN, WINDOW};
+use super::index::{Checkpoint, SeekIndex, Stop, MIN_SPAN, WINDOW};
 use super::source::ReadAt;
 use crate::error::Result;
 
 const MAGIC: &[u8; 8] = b"TIOXIDX\0";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// Bytes of one stop in the file.
+const STOP_BYTES: usize = 8 + 8 + 4;
 const SAMPLE: u64 = 64 << 10;
 
 /// Where the sidecar of `data` lives.
@@ -57,6 +61,14 @@ pub fn save(path: &Path, index: &SeekIndex, src: &dyn ReadAt) -> Result<()> {
         b.extend_from_slice(&(p.window_len() as u32).to_le_bytes());
         b.extend_from_slice(&(p.packed_window().len() as u32).to_le_bytes());
         b.extend_from_slice(p.packed_window());
+    }
+    for p in &index.points {
+        b.extend_from_slice(&(p.stops().len() as u32).to_le_bytes());
+        for s in p.stops() {
+            b.extend_from_slice(&s.out.to_le_bytes());
+            b.extend_from_slice(&s.bit.to_le_bytes());
+            b.extend_from_slice(&s.crc.to_le_bytes());
+        }
     }
     let crc = crc32fast::hash(&b);
     b.extend_from_slice(&crc.to_le_bytes());
@@ -114,9 +126,9 @@ pub fn parse(bytes: &[u8], src: &dyn ReadAt) -> std::result::Result<SeekIndex, S
     }
     let mut r = Reader { b: body, pos: 8 };
     let version = r.u32()?;
-    if version != VERSION {
+    if version != VERSION && version != 1 {
         return Err(format!(
-            "format version {version}, this tioxide reads {VERSION}"
+            "format version {version}, this tioxide reads 1 to {VERSION}"
         ));
     }
     let (size, head, tail) = fingerprint(src).map_err(|e| e.to_string())?;
@@ -164,6 +176,9 @@ pub fn parse(bytes: &[u8], src: &dyn ReadAt) -> std::result::Result<SeekIndex, S
             packed,
         ));
     }
+    if version >= 2 {
+        read_stops(&mut r, &mut points)?;
+    }
     if r.pos != body.len() || points[0].out != 0 || !points[0].member_start {
         return Err("its layout is invalid".into());
     }
@@ -172,4 +187,36 @@ pub fn parse(bytes: &[u8], src: &dyn ReadAt) -> std::result::Result<SeekIndex, S
         points,
         complete,
     })
+}
+
+/// Read the block ends of every chunk, each checked to lie inside its chunk.
+fn read_stops(r: &mut Reader<'_>, points: &mut [Checkpoint]) -> std::result::Result<(), String> {
+    for i in 0..points.len() {
+        let count = r.u32()? as usize;
+        if count.saturating_mul(STOP_BYTES) > r.b.len() - r.pos {
+            return Err("it is truncated".into());
+        }
+        let (a, b) = (&points[i], points.get(i + 1));
+        if count > 0 && b.is_none() {
+            return Err("a block end is invalid".into());
+        }
+        let mut stops = Vec::with_capacity(count);
+        let (mut out, mut bit) = (a.out, a.bit);
+        for _ in 0..count {
+            let s = Stop {
+                out: r.u64()?,
+                bit: r.u64()?,
+                crc: r.u32()?,
+            };
+            let most = ((s.bit.saturating_sub(a.bit)) / 8 + 1).saturating_mul(1032);
+            let inside = b.is_some_and(|b| s.out < b.out && s.bit < b.bit);
+            if !(s.out > out && s.bit > bit && inside && s.out - a.out <= most) {
+                return Err("a block end is invalid".into());
+            }
+            (out, bit) = (s.out, s.bit);
+            stops.push(s);
+        }
+        points[i].set_stops(stops);
+    }
+    Ok(())
 }

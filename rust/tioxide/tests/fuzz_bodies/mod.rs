@@ -141,8 +141,9 @@ pub fn gz_index(data: &[u8]) {
     }
     for i in 0..index.chunks() {
         let (a, b) = (&index.points[i], &index.points[i + 1]);
-        let (buf, valid) = decode_chunk(&src, a, b, None)
+        let part = decode_chunk(&src, a, b, None)
             .unwrap_or_else(|e| panic!("chunk {i} of a good stream: {e}"));
+        let (buf, valid) = (part.buf, part.valid);
         let start = tioxide::gz::prefix_len(a);
         let (lo, hi) = index.chunk_range(i);
         assert_eq!(valid as u64, hi - lo);
