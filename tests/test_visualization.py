@@ -192,6 +192,28 @@ def test_window_is_from_percentiles_of_the_shown_voxels(phantoms):
     assert fig.axes[0].images[0].get_clim()[1] == pytest.approx(np.percentile(values, 50))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16, np.uint8, np.int64])
+def test_percentile_window_equals_numpy_percentile(dtype):
+    """Partition-based windows equal np.percentile of the finite values in
+    float64, to the last bit, whatever the sizes, percentiles and NaNs."""
+    from tioxide.visualization._window import percentile_window
+
+    rng = np.random.default_rng(7)
+    for trial in range(300):
+        arrays = [
+            (rng.normal(size=int(rng.integers(0, 400))) * 1000).astype(dtype) for _ in range(3)
+        ]
+        if np.dtype(dtype).kind == "f" and trial % 3 == 0:
+            arrays[0][: len(arrays[0]) // 4] = np.nan
+            if len(arrays[1]):
+                arrays[1][-1] = np.inf
+        percentiles = (0.5, 99.5) if trial % 5 == 0 else tuple(sorted(rng.uniform(0, 100, 2)))
+        values = np.concatenate(arrays).astype(np.float64)
+        values = values[np.isfinite(values)]
+        want = tuple(float(v) for v in np.percentile(values, percentiles)) if values.size else None
+        assert percentile_window(arrays, percentiles) == want, (trial, percentiles)
+
+
 def labels_phantom(folder: Path) -> Path:
     data, affine = voxel_order("LPS")
     labels = np.zeros(data.shape, np.uint8)

@@ -25,6 +25,7 @@ from ._geometry import (
     view_plane,
 )
 from ._notebook import display, ipython_shell
+from ._window import percentile_window
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -113,12 +114,10 @@ def _style(
         kwargs.setdefault("interpolation", "bilinear")
         if "norm" not in kwargs:
             # One window for the three views, from the voxels shown.
-            values = np.concatenate([p.ravel() for p in planes]).astype(np.float64)
-            values = values[np.isfinite(values)]
-            if values.size:
-                low, high = np.percentile(values, percentiles)
-                kwargs.setdefault("vmin", float(low))
-                kwargs.setdefault("vmax", float(high))
+            window = percentile_window(planes, percentiles)
+            if window is not None:
+                kwargs.setdefault("vmin", window[0])
+                kwargs.setdefault("vmax", window[1])
     kwargs.setdefault("cmap", cmap)
     return planes, kwargs
 

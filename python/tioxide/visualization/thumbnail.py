@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._geometry import VIEWS, axis_of, orientation_of, view_plane
+from ._window import percentile_window
 
 if TYPE_CHECKING:
     from ..data.image import Image
@@ -25,7 +26,7 @@ def _grey(plane: npt.NDArray[Any], label: bool) -> npt.NDArray[np.uint8]:
     if label:
         low, high = 0.0, max(float(finite.max()), 1.0)
     else:
-        low, high = (float(v) for v in np.percentile(finite, (0.5, 99.5)))
+        low, high = percentile_window([finite], (0.5, 99.5)) or (0.0, 0.0)
     if high <= low:
         return np.zeros(plane.shape, np.uint8)
     scaled = (np.nan_to_num(values, nan=low) - low) / (high - low) * 255.0

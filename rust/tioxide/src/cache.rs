@@ -45,13 +45,21 @@ pub struct FileKey {
 impl FileKey {
     /// `stat` the path.
     pub fn of(path: &Path) -> std::io::Result<FileKey> {
-        let m = std::fs::metadata(path)?;
-        Ok(FileKey {
+        Ok(FileKey::from_metadata(&std::fs::metadata(path)?))
+    }
+
+    /// `fstat` an open file: the identity of what is actually read.
+    pub fn of_file(file: &std::fs::File) -> std::io::Result<FileKey> {
+        Ok(FileKey::from_metadata(&file.metadata()?))
+    }
+
+    fn from_metadata(m: &std::fs::Metadata) -> FileKey {
+        FileKey {
             dev: m.dev(),
             ino: m.ino(),
             size: m.size(),
             mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
-        })
+        }
     }
 
     /// Size of the file in bytes.

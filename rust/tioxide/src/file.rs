@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::buffer::VoxelBuffer;
@@ -33,8 +34,12 @@ const MAP_SPAN_AT_MOST: u64 = 16 << 20;
 const COALESCE_GAP: u64 = 64 << 10;
 /// ...in reads of at most this many bytes.
 const COALESCE_CAP: u64 = 1 << 20;
-/// Span of file from which a pread region read uses every core.
+/// Span of file from which a region read uses every core.
 const PARALLEL_SPAN: u64 = 32 << 20;
+/// A large region needing less than 1/SPARSE of the pages it touches is
+/// copied out of a memory map (only its pages faulted in) rather than
+/// through `pread` (which would copy every byte of its span).
+const SPARSE: u64 = 8;
 /// First read of a header: enough for the fixed header and typical extensions.
 const FIRST_READ: usize = 4096;
 
@@ -355,28 +360,23 @@ impl NiftiFile {
             (Some(first), Some(last)) => last.1 - first.0,
             _ => 0,
         };
-        if span > MAP_SPAN_AT_MOST || voxels::pages_touched(&ranges) > MAP_AT_MOST {
+        let touched = voxels::pages_touched(&ranges);
+        // With 32 MiB of file per core, the cores each read a run of the rows.
+        let parts = gz::threads().min((span / PARALLEL_SPAN) as usize);
+        if span > MAP_SPAN_AT_MOST || touched > MAP_AT_MOST {
+            let needed: u64 = ranges.iter().map(|r| r.1 - r.0).sum();
+            if needed.saturating_mul(SPARSE) < touched {
+                return self.read_sparse(region, &ranges, parts, key);
+            }
             // A large region: read it with bounded preads, so the process
-            // holds the region and a buffer, not every page it touches.
-            // With 32 MiB of file per core, the cores each read a run of the
-            // rows: the kernel's copies out of the page cache are the cost.
+            // holds the region and a buffer, not every page it touches; the
+            // kernel's copies out of the page cache are the cost.
             let file = open(&self.paths.data)?;
-            let parts = gz::threads().min((span / PARALLEL_SPAN) as usize);
             return voxels::gather_rows_parallel(&self.header, region, &ranges, parts, |run, f| {
                 voxels::read_coalesced(&file, run, COALESCE_GAP, COALESCE_CAP, f)
             });
         }
-        let map = MAPS.get_or_insert(&self.paths.data, key, || {
-            let file = open(&self.paths.data)?;
-            // SAFETY: the map is read-only. Its length was checked against the
-            // header just above and it is used only while the file's size and
-            // mtime still match; a file truncated in place by another process
-            // between that check and the copy faults, and the copy below runs
-            // inside `guard::guarded`, which turns that into an error.
-            Ok(Arc::new(MappedFile::new(unsafe {
-                memmap2::Mmap::map(&file)?
-            })))
-        })?;
+        let map = self.data_map(key)?;
         crate::mapped::exposed(span);
         let start = self.header.vox_offset() as usize;
         let data =
@@ -395,15 +395,60 @@ impl NiftiFile {
             )
         });
         if faulted {
-            // The file was cut while mapped: that map now holds zero pages.
-            crate::cache::MAPS.clear();
-            return Err(Error::TruncatedFile {
-                what: "voxel data (the file shrank while it was read)",
-                expected: (start + self.header.data_bytes()) as u64,
-                got: FileKey::of(&self.paths.data).map_or(0, |k| k.size()),
-            });
+            return Err(self.shrank_while_mapped());
         }
         result
+    }
+
+    /// The cached read-only map of the data file, valid for `key`.
+    fn data_map(&self, key: FileKey) -> Result<Arc<MappedFile>> {
+        MAPS.get_or_insert(&self.paths.data, key, || {
+            let file = open(&self.paths.data)?;
+            // SAFETY: the map is read-only. Its length was checked against the
+            // header before and it is used only while the file's size and
+            // mtime still match; a file truncated in place by another process
+            // between that check and a copy faults, and copies out of it run
+            // inside `guard::guarded`, which turns that into an error.
+            Ok(Arc::new(MappedFile::new(unsafe {
+                memmap2::Mmap::map(&file)?
+            })))
+        })
+    }
+
+    /// The file was cut while mapped: that map now holds zero pages.
+    fn shrank_while_mapped(&self) -> Error {
+        crate::cache::MAPS.clear();
+        Error::TruncatedFile {
+            what: "voxel data (the file shrank while it was read)",
+            expected: self.header.vox_offset() + self.header.data_bytes() as u64,
+            got: FileKey::of(&self.paths.data).map_or(0, |k| k.size()),
+        }
+    }
+
+    /// A region with a few bytes in each page of a large span (a sagittal
+    /// plane of a big volume): copied out of the map, which faults in only
+    /// the pages holding them, each core taking a run of the rows and
+    /// dropping the pages behind it (see [`MappedFile::copy_dropping_behind`]).
+    fn read_sparse(
+        &self,
+        region: &Region,
+        ranges: &[(u64, u64)],
+        parts: usize,
+        key: FileKey,
+    ) -> Result<VoxelBuffer> {
+        let map = self.data_map(key)?;
+        let faulted = AtomicBool::new(false);
+        let out = voxels::gather_rows_parallel(&self.header, region, ranges, parts, |run, f| {
+            let (result, fault) = guard::guarded(&map, || map.copy_dropping_behind(run, f));
+            if fault {
+                faulted.store(true, Ordering::Relaxed);
+            }
+            result
+        })?;
+        if faulted.load(Ordering::Relaxed) {
+            return Err(self.shrank_while_mapped());
+        }
+        Ok(out)
     }
 
     /// The data file as a gzip source for random access (cached by identity).
@@ -502,8 +547,9 @@ impl NiftiFile {
         }
         let base = h.vox_offset();
         let needed = base + region::end_offset(region, h.shape(), elem);
-        self.check_gz_can_hold(file.metadata()?.len(), needed)?;
-        let source = self.indexed(file)?;
+        let key = FileKey::of_file(file)?;
+        self.check_gz_can_hold(key.size(), needed)?;
+        let source = indexed_with_key(file, &self.paths.data, &key);
         if let Some(whole) = self.whole_for_regions(file, &source, needed)? {
             return region::extract(whole.bytes(), h.shape(), elem, region);
         }
@@ -559,9 +605,13 @@ impl NiftiFile {
 /// A gzip file on disk for random access: cached under its path and
 /// identity (device, inode, size, mtime), with its sidecar index.
 pub fn indexed_file<'a>(file: &'a File, path: &Path) -> Result<IndexedGz<'a>> {
-    let key = FileKey::of(path)?;
+    Ok(indexed_with_key(file, path, &FileKey::of_file(file)?))
+}
+
+/// [`indexed_file`] for a file whose [`FileKey`] is known.
+fn indexed_with_key<'a>(file: &'a File, path: &Path, key: &FileKey) -> IndexedGz<'a> {
     let id = format!("{}\0{key:?}", path.display());
-    Ok(IndexedGz::new(file, Some(id), Some(gz::sidecar_path(path))))
+    IndexedGz::new(file, Some(id), Some(gz::sidecar_path(path)))
 }
 
 /// What is known of a gzip file's seek index.

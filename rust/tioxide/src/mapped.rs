@@ -11,9 +11,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::cache::MAPS;
+use crate::error::{Error, Result};
+use crate::pages;
+use crate::voxels::RangeReader;
 
 /// Bytes reads may expose through maps before their pages are dropped.
 const BUDGET: u64 = 64 << 20;
+/// A sparse read drops the pages behind it every time it has moved on by this much.
+const DROP_BEHIND: u64 = 4 << 20;
 
 static EXPOSED: AtomicU64 = AtomicU64::new(0);
 
@@ -25,6 +30,63 @@ impl MappedFile {
     /// Wrap a read-only map.
     pub fn new(map: memmap2::Mmap) -> MappedFile {
         MappedFile(map)
+    }
+
+    /// Drop the pages of the whole pages inside bytes `from..to` of the file.
+    fn drop_range(&self, from: u64, to: u64) {
+        let (Ok(from), Ok(to)) = (usize::try_from(from), usize::try_from(to)) else {
+            return;
+        };
+        let to = to.min(self.0.len());
+        if from < to {
+            // SAFETY: the range lies inside this map, a shared read-only map
+            // of a file: dropping its pages loses no data (a later access,
+            // also one racing in another thread, faults the bytes back in
+            // from the page cache), and madvise writes nothing.
+            unsafe {
+                pages::advise(
+                    self.0.as_ptr().add(from).cast_mut(),
+                    to - from,
+                    pages::PAGE,
+                    libc::MADV_DONTNEED,
+                );
+            }
+        }
+    }
+
+    /// Call `f(k, bytes)` with bytes `ranges[k]` (file offsets, sorted) of
+    /// the map, dropping the pages behind as it goes: a read that takes a
+    /// few bytes from every page of a big file (a sagittal plane) touches
+    /// only those pages, instead of copying the whole span out of the page
+    /// cache, and holds only a few MiB of them at a time.
+    pub fn copy_dropping_behind(
+        &self,
+        ranges: &[(u64, u64)],
+        f: &mut RangeReader<'_>,
+    ) -> Result<()> {
+        let Some(&(mut behind, _)) = ranges.first() else {
+            return Ok(());
+        };
+        let mut end = behind;
+        for (k, &(s, e)) in ranges.iter().enumerate() {
+            let bytes = usize::try_from(s)
+                .ok()
+                .zip(usize::try_from(e).ok())
+                .and_then(|(s, e)| self.0.get(s..e))
+                .ok_or(Error::TruncatedFile {
+                    what: "voxel data",
+                    expected: e,
+                    got: self.0.len() as u64,
+                })?;
+            f(k, bytes);
+            end = end.max(e);
+            if s - behind.min(s) >= DROP_BEHIND {
+                self.drop_range(behind, s);
+                behind = s;
+            }
+        }
+        self.drop_range(behind, end);
+        Ok(())
     }
 
     fn drop_pages(&self) {
