@@ -134,6 +134,24 @@ def test_url_nii_reads_only_the_patch_span(server: Any, files: Path) -> None:
     assert_same(patch, local[PATCH])
 
 
+def test_remote_fsspec_open_file_reads_in_place(
+    server: Any, files: Path, no_temporary_files: None
+) -> None:
+    """An ``fsspec.open(url)`` object is read as its URL is: the patch costs
+    its z-extent, not the file; a local one is still copied (as TorchIO)."""
+    import fsspec
+
+    url, handler = server
+    path = files / "bare.nii.gz"
+    image = tioxide.ScalarImage(fsspec.open(f"{url}/bare.nii.gz", "rb"))
+    assert not image.is_loaded and image.shape == (1, *SHAPE)
+    patch = image[PATCH]
+    assert fetched(handler) < path.stat().st_size / 4
+    assert_same(patch, torchio.ScalarImage(path)[PATCH])
+    image.load()
+    assert_same(image, torchio.ScalarImage(path))
+
+
 def test_url_without_index_equals_local(server: Any, files: Path) -> None:
     url, handler = server
     image = tioxide.ScalarImage(f"{url}/bare.nii.gz")

@@ -417,8 +417,9 @@ class FileSource(StreamSource):
 def in_place_source(source: object, *, suffix: str | None = None) -> StreamSource | None:
     """The in-place reader of ``source``, or None if it is read another way.
 
-    URLs and seekable binary file objects holding ``.nii`` or ``.nii.gz``
-    are read in place; other formats are copied to a temporary file by
+    URLs, remote ``fsspec.core.OpenFile`` objects and seekable binary file
+    objects holding ``.nii`` or ``.nii.gz`` are read in place; other
+    formats (and local ``OpenFile`` objects) are copied to a temporary file by
     :func:`resolve_source`, and local paths are read as they are.
 
     Raises:
@@ -429,6 +430,15 @@ def in_place_source(source: object, *, suffix: str | None = None) -> StreamSourc
     """
     if isinstance(source, StreamSource):
         return source
+    if is_fsspec_file(source):
+        # A remote file fsspec has opened is read in place as its URL is, with
+        # the file system's options; a local one is copied, as TorchIO does.
+        url = source.full_name
+        if _is_file_url(url) or not reads_in_place(guess_suffix(url)):
+            return None
+        remote_file = UrlSource(url, **source.fs.storage_options)
+        remote_file.check()
+        return remote_file
     if isinstance(source, str) and is_url(source) and not _is_file_url(source):
         if not reads_in_place(guess_suffix(source)):
             return None
