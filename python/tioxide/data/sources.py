@@ -434,10 +434,10 @@ def in_place_source(source: object, *, suffix: str | None = None) -> StreamSourc
         # A remote file fsspec has opened is read in place as its URL is, with
         # the file system's options; a local one is copied, as TorchIO does.
         open_file: Any = source
-        url: str = open_file.full_name
-        if _is_file_url(url) or not reads_in_place(guess_suffix(url)):
+        name: str = open_file.full_name
+        if _is_file_url(name) or not reads_in_place(guess_suffix(name)):
             return None
-        remote_file = UrlSource(url, **open_file.fs.storage_options)
+        remote_file = UrlSource(name, **open_file.fs.storage_options)
         remote_file.check()
         return remote_file
     if isinstance(source, str) and is_url(source) and not _is_file_url(source):
