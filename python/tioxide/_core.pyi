@@ -15,6 +15,7 @@ __all__ = [
     "ScratchArray",
     "PendingNifti",
     "read_header",
+    "read_shape",
     "read",
     "read_many",
     "prefetch",
@@ -79,6 +80,7 @@ class NiftiHeader:
     def field(self, name: str) -> Any: ...
 
 def read_header(path: str | PathLike[str]) -> NiftiHeader: ...
+def read_shape(path: str | PathLike[str]) -> list[int]: ...
 def read(
     path: str | PathLike[str], region: list[tuple[int, int, int]] | None = None
 ) -> tuple[npt.NDArray[np.uint64], int, int, str, list[int]]: ...

@@ -315,8 +315,9 @@ def read(
     if region is None:
         return _to_array(_core.read(path))  # type: ignore[arg-type]
     name = os.fspath(path)  # type: ignore[arg-type]
-    axes, out_shape = _region_for(region, read_header(path).shape, name)
-    return _to_array(_core.read(path, axes)).reshape(out_shape, order="F")  # type: ignore[arg-type]
+    shape = tuple(_core.read_shape(name))
+    axes, out_shape = _region_for(region, shape, name)
+    return _to_array(_core.read(name, axes)).reshape(out_shape, order="F")
 
 
 def read_many(path: PathLike, regions: Sequence[Any]) -> list[npt.NDArray[Any]]:

@@ -175,6 +175,18 @@ impl PyNiftiHeader {
     }
 }
 
+/// The data shape of the image at `path` (the header is cached by file
+/// identity): what a region read needs to resolve its index, without
+/// building the header object. Fails where [`read_header`] fails.
+#[pyfunction]
+pub fn read_shape(py: Python<'_>, path: PathBuf) -> PyResult<Vec<usize>> {
+    let file = py.detach(|| NiftiFile::open(&path)).map_err(to_py)?;
+    file.header()
+        .affine()
+        .map_err(|e| to_py(e.in_file(&path)))?;
+    Ok(file.header().shape().to_vec())
+}
+
 /// Read the header of a NIfTI/ANALYZE image (`.nii`, `.nii.gz`, `.hdr`/`.img`, `.img.gz`).
 #[pyfunction]
 pub fn read_header(py: Python<'_>, path: PathBuf) -> PyResult<PyNiftiHeader> {

@@ -16,6 +16,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<blocks::ScratchArray>()?;
     m.add_class::<blocks::PyPendingNifti>()?;
     m.add_function(wrap_pyfunction!(header::read_header, m)?)?;
+    m.add_function(wrap_pyfunction!(header::read_shape, m)?)?;
     m.add_function(wrap_pyfunction!(io::read, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_many, m)?)?;
     m.add_function(wrap_pyfunction!(io::prefetch, m)?)?;
