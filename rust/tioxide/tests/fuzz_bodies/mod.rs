@@ -6,8 +6,8 @@
 #![allow(dead_code)]
 
 use tioxide::gz::{
-    decode_chunk, extend, first_data_offset, inflate_members, Checkpoint, GzStream, IndexedGz,
-    Inflated, SeekIndex,
+    continue_chunk, decode_chunk, extend, first_data_offset, inflate_members, Checkpoint, GzStream,
+    IndexedGz, Inflated, SeekIndex,
 };
 use tioxide::header::{serialize, sniff, NiftiHeader};
 use tioxide::region::{extract, AxisRange, Region};
@@ -150,6 +150,24 @@ pub fn gz_index(data: &[u8]) {
         assert!(
             buf[start..start + valid] == full[lo as usize..hi as usize],
             "chunk {i}"
+        );
+        // The same chunk from its first block end on, continued in steps
+        // whose sizes the control bytes pick.
+        let mut part = decode_chunk(&src, a, b, Some(1))
+            .unwrap_or_else(|e| panic!("chunk {i} up to its first block end: {e}"));
+        let mut step = 0usize;
+        while part.stop.is_some() {
+            let need = part.valid + 1 + usize::from(ctl[1 + step % 6]) * 64;
+            continue_chunk(&src, a, b, &mut part, need)
+                .unwrap_or_else(|e| panic!("chunk {i} continued to {need}: {e}"));
+            step += 1;
+        }
+        if step > 0 {
+            assert_eq!(part.valid as u64, hi - lo, "chunk {i} continued to its end");
+        }
+        assert!(
+            part.buf[start..start + part.valid] == full[lo as usize..lo as usize + part.valid],
+            "chunk {i} continued"
         );
     }
     // Up to three sorted, disjoint ranges from the control bytes.
