@@ -73,26 +73,26 @@ impl Checkpoint {
         window: &[u8],
         packer: &mut Compressor,
     ) -> Checkpoint {
-        let window_len = window.len() as u32;
-        let pad = super::chunk::pad_count(window, (bit % 8) as u8);
         let stored = packer.deflate(window).unwrap_or_else(|| window.to_vec());
-        Checkpoint {
-            out,
-            bit,
-            member_out,
-            crc,
-            member_start: false,
-            pad,
-            window: Arc::from(stored),
-            window_len,
-            stops: Arc::from(Vec::new()),
-        }
+        Checkpoint::inside_stored(out, bit, member_out, crc, window, Arc::from(stored))
     }
 
     /// A block boundary inside a member, its window kept as given (not
     /// deflated): a short-lived start, such as continuing a partly
     /// inflated chunk.
     pub fn inside_raw(out: u64, bit: u64, member_out: u64, crc: u32, window: &[u8]) -> Checkpoint {
+        Checkpoint::inside_stored(out, bit, member_out, crc, window, Arc::from(window))
+    }
+
+    /// A block boundary inside a member whose `window` is kept as `stored`.
+    fn inside_stored(
+        out: u64,
+        bit: u64,
+        member_out: u64,
+        crc: u32,
+        window: &[u8],
+        stored: Arc<[u8]>,
+    ) -> Checkpoint {
         Checkpoint {
             out,
             bit,
@@ -100,7 +100,7 @@ impl Checkpoint {
             crc,
             member_start: false,
             pad: super::chunk::pad_count(window, (bit % 8) as u8),
-            window: Arc::from(window),
+            window: stored,
             window_len: window.len() as u32,
             stops: Arc::from(Vec::new()),
         }
