@@ -110,13 +110,13 @@ impl Chunk {
     }
 }
 
-/// Cache key of a chunk: a hash of its source's identity and its offset
+/// Hash of a source's identity, the first half of its chunks' cache keys
 /// (the identity itself is checked on every hit).
-fn chunk_key(id: &str, out: u64) -> (u64, u64) {
+fn id_hash(id: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     id.hash(&mut h);
-    (h.finish(), out)
+    h.finish()
 }
 
 /// A gzip stream read through its seek index.
@@ -125,6 +125,8 @@ pub struct IndexedGz<'a> {
     /// Identity of the source's current contents (the cache key); `None`
     /// for sources that cannot be identified (nothing is cached then).
     id: Option<String>,
+    /// [`id_hash`] of `id`, computed once: a patch looks up dozens of chunks.
+    id_hash: u64,
     sidecar: Option<PathBuf>,
     /// A saved index handed over as bytes (fetched from a remote sidecar).
     saved: Option<Vec<u8>>,
@@ -135,6 +137,7 @@ impl<'a> IndexedGz<'a> {
     pub fn new(src: &'a dyn ReadAt, id: Option<String>, sidecar: Option<PathBuf>) -> IndexedGz<'a> {
         IndexedGz {
             src,
+            id_hash: id.as_deref().map_or(0, id_hash),
             id,
             sidecar,
             saved: None,
@@ -298,8 +301,8 @@ impl<'a> IndexedGz<'a> {
     }
 
     fn cache_chunk(&self, index: &SeekIndex, i: usize, chunk: &Arc<Chunk>) {
-        if let Some(id) = &self.id {
-            let key = chunk_key(id, index.points[i].out);
+        if self.id.is_some() {
+            let key = (self.id_hash, index.points[i].out);
             CHUNKS.insert(key, chunk.clone(), chunk.buf.len());
         }
     }
@@ -308,7 +311,7 @@ impl<'a> IndexedGz<'a> {
     fn cached_chunk(&self, index: &SeekIndex, i: usize) -> Option<Arc<Chunk>> {
         let id = self.id.as_ref()?;
         CHUNKS
-            .get(&chunk_key(id, index.points[i].out))
+            .get(&(self.id_hash, index.points[i].out))
             .filter(|c| c.source == *id)
     }
 
