@@ -366,7 +366,10 @@ impl NiftiFile {
         if span > MAP_SPAN_AT_MOST || touched > MAP_AT_MOST {
             let needed: u64 = ranges.iter().map(|r| r.1 - r.0).sum();
             if needed.saturating_mul(SPARSE) < touched {
-                return self.read_sparse(region, &ranges, parts, key);
+                // Without a map (a file system that cannot map files), by pread.
+                if let Ok(map) = self.data_map(key) {
+                    return self.read_sparse(region, &ranges, parts, &map);
+                }
             }
             // A large region: read it with bounded preads, so the process
             // holds the region and a buffer, not every page it touches; the
@@ -434,12 +437,11 @@ impl NiftiFile {
         region: &Region,
         ranges: &[(u64, u64)],
         parts: usize,
-        key: FileKey,
+        map: &MappedFile,
     ) -> Result<VoxelBuffer> {
-        let map = self.data_map(key)?;
         let faulted = AtomicBool::new(false);
         let out = voxels::gather_rows_parallel(&self.header, region, ranges, parts, |run, f| {
-            let (result, fault) = guard::guarded(&map, || map.copy_dropping_behind(run, f));
+            let (result, fault) = guard::guarded(map, || map.copy_dropping_behind(run, f));
             if fault {
                 faulted.store(true, Ordering::Relaxed);
             }

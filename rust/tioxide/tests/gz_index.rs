@@ -315,3 +315,44 @@ fn cached_partial_chunks_are_continued_correctly() {
         }
     }
 }
+
+/// A stream whose last data block is followed by a sync flush and an empty
+/// final block (GzipFile.flush() then close()): its block ends at the very
+/// end are not stops, and its saved index loads back as it was.
+#[test]
+fn sync_flushed_streams_save_and_load_their_index() {
+    use tioxide::gz::{load_sidecar, save_sidecar};
+    let data = image_like(1 << 20, 12);
+    let mut e = GzEncoder::new(Vec::new(), Compression::new(6));
+    e.write_all(&data).unwrap();
+    e.flush().unwrap();
+    let gz = e.finish().unwrap();
+    let index = check_all_chunks(&gz, &data, 64 << 10);
+    for i in 0..index.chunks() {
+        let (a, b) = (&index.points[i], &index.points[i + 1]);
+        assert!(a.stops().iter().all(|s| s.out < b.out), "chunk {i}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.tioxidx");
+    save_sidecar(&path, &index, &gz).unwrap();
+    assert_eq!(load_sidecar(&path, &gz).unwrap(), Some(index));
+}
+
+/// Continuing a chunk from a stop that is not where the part ends, or to
+/// no further than it already reaches, is an error, not a huge allocation.
+#[test]
+fn continuing_a_chunk_wrongly_is_an_error() {
+    let data = image_like(1 << 20, 13);
+    let gz = gzip(&data, 6);
+    let index = check_all_chunks(&gz, &data, 256 << 10);
+    let i = (0..index.chunks())
+        .find(|&i| index.points[i].stops().len() >= 2)
+        .expect("a chunk with two block ends");
+    let (a, b) = (&index.points[i], &index.points[i + 1]);
+    let part = decode_chunk(&gz, a, b, Some(1)).unwrap();
+    let mut again = decode_chunk(&gz, a, b, Some(1)).unwrap();
+    assert!(continue_chunk(&gz, a, b, &mut again, part.valid).is_err());
+    let mut shifted = decode_chunk(&gz, a, b, Some(1)).unwrap();
+    shifted.valid -= 1;
+    assert!(continue_chunk(&gz, a, b, &mut shifted, part.valid + 10).is_err());
+}

@@ -209,7 +209,7 @@ pub fn extend(
                                 out.buf[out.chunk..out.fill].to_vec(),
                             ));
                         }
-                        close_stops(index, &mut out);
+                        close_stops(index, &mut out, total);
                     }
                     index
                         .points
@@ -284,15 +284,18 @@ fn finish_chunk(
             out.buf[out.chunk..out.fill].to_vec(),
         ));
     }
-    close_stops(index, out);
+    close_stops(index, out, point.out);
     index.points.push(point);
     out.next_chunk();
     index.covered() >= target
 }
 
-/// Hand the block ends seen in the current chunk to the point that starts it.
-fn close_stops(index: &mut SeekIndex, out: &mut Output) {
-    let stops = std::mem::take(&mut out.stops);
+/// Hand the block ends seen in the current chunk, which ends at output
+/// offset `end`, to the point that starts it. Block ends at `end` itself
+/// (empty blocks before the final one) are not inside the chunk.
+fn close_stops(index: &mut SeekIndex, out: &mut Output, end: u64) {
+    let mut stops = std::mem::take(&mut out.stops);
+    stops.retain(|s| s.out < end);
     if let Some(last) = index.points.last_mut() {
         last.set_stops(stops);
     }

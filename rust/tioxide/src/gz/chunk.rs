@@ -308,8 +308,20 @@ pub fn continue_chunk(
     };
     let end = stop_for(a, b, need);
     let end_out = end.as_ref().map_or(b.out, |s| s.out);
+    if from.out != a.out + part.valid as u64 || from.out >= end_out {
+        return Err(Error::gzip(
+            a.bit / 8,
+            "chunk cannot be continued (not a part of this chunk, or already that long)",
+        ));
+    }
     let mut d = Decompressor::new()?;
     let filled = prefix_len(a) + part.valid;
+    if part.buf.len() < filled {
+        return Err(Error::gzip(
+            a.bit / 8,
+            "chunk cannot be continued (buffer too short)",
+        ));
+    }
     let history = from.member_out.min(WINDOW as u64) as usize;
     if history > filled {
         return Err(Error::gzip(from.bit / 8, "chunk too short to continue"));
@@ -331,6 +343,8 @@ pub fn continue_chunk(
         // is; only its pad literals land on bytes that must be put back.
         let pad = usize::from(start.pad);
         let saved: Vec<u8> = part.buf[base..base + pad].to_vec();
+        part.buf.truncate(filled);
+        part.buf.reserve_exact(more);
         part.buf.resize(filled + more, 0);
         input.decode(&mut d, &start, end_point, &mut part.buf[base..])?;
         part.buf[base..base + pad].copy_from_slice(&saved);
@@ -340,6 +354,7 @@ pub fn continue_chunk(
         let mut aside = vec![0u8; prefix + more];
         input.decode(&mut d, &start, end_point, &mut aside)?;
         part.buf.truncate(filled);
+        part.buf.reserve_exact(more);
         part.buf.extend_from_slice(&aside[prefix..]);
     }
     part.valid += more;

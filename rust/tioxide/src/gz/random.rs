@@ -303,7 +303,7 @@ impl<'a> IndexedGz<'a> {
     fn cache_chunk(&self, index: &SeekIndex, i: usize, chunk: &Arc<Chunk>) {
         if self.id.is_some() {
             let key = (self.id_hash, index.points[i].out);
-            CHUNKS.insert(key, chunk.clone(), chunk.buf.len());
+            CHUNKS.insert(key, chunk.clone(), chunk.buf.capacity());
         }
     }
 
@@ -326,12 +326,11 @@ impl<'a> IndexedGz<'a> {
     ) -> Result<Arc<Chunk>> {
         let (a, b) = (&index.points[i], &index.points[i + 1]);
         let part = match prior {
-            Some(c) if c.stop.is_some() => {
+            // Only a part made from this very checkpoint (an index reloaded
+            // from a sidecar may have other chunks at the same offset).
+            Some(c) if c.stop.is_some() && c.start == prefix_len(a) => {
                 let filled = c.start + c.valid;
-                // Room for the whole chunk: untouched pages cost nothing.
-                let whole = usize::try_from(b.out - a.out).unwrap_or(0);
-                let mut buf = Vec::with_capacity(c.start.saturating_add(whole));
-                buf.extend_from_slice(&c.buf[..filled]);
+                let buf = c.buf[..filled].to_vec();
                 let mut part = PartialChunk {
                     buf,
                     valid: c.valid,

@@ -153,6 +153,7 @@ pub fn parse(bytes: &[u8], src: &dyn ReadAt) -> std::result::Result<SeekIndex, S
             u64::from(window_len) == member_out.min(WINDOW as u64)
         };
         let sane = window_ok
+            && member_out <= out
             && packed_len <= window_len
             && pad < 8
             && bit <= size.saturating_mul(8)
