@@ -13,8 +13,7 @@ use crate::buffer::VoxelBuffer;
 
 use super::build::{extend, first_data_offset};
 use super::chunk::{continue_chunk, decode_chunk, prefix_len, ChunkInput, PartialChunk};
-use super::index::Checkpoint;
-use super::index::{SeekIndex, DEFAULT_SPAN};
+use super::index::{Checkpoint, SeekIndex, DEFAULT_SPAN};
 use super::libdeflate::Decompressor;
 use super::lru::{ByteLru, LruStats};
 use super::parallel;
