@@ -25,11 +25,13 @@ const MAX_EXTENSION_BYTES: u64 = 1 << 28;
 /// Deflate's largest possible expansion (a 258-byte match per 2 bits, plus slack).
 const MAX_DEFLATE_RATIO: u64 = 1032;
 /// Regions of `.nii` files that touch more pages than this, or whose bytes
-/// spread over more than `MAP_SPAN_AT_MOST`, are read with `pread` instead
-/// of a memory map (whose pages, whole folios of them, would count as
-/// resident: a 512^3 coronal plane of 1 MiB would map some 300 MiB).
+/// spread over more than `MAP_SPAN_AT_MOST`, are not read through the cached
+/// memory map (whose pages, whole folios of them, count as resident: a
+/// 512^3 coronal plane of 1 MiB would map some 300 MiB). The span limit is
+/// the maps' exposure budget (see `mapped`): a 32^3 patch of a 512^3 float32
+/// volume (a 32 MiB span) is mapped, and read again from the map's pages.
 const MAP_AT_MOST: u64 = 4 << 20;
-const MAP_SPAN_AT_MOST: u64 = 16 << 20;
+const MAP_SPAN_AT_MOST: u64 = 64 << 20;
 /// Rows this close are read together...
 const COALESCE_GAP: u64 = 64 << 10;
 /// ...in reads of at most this many bytes.
@@ -380,7 +382,9 @@ impl NiftiFile {
             });
         }
         let map = self.data_map(key)?;
-        crate::mapped::exposed(span);
+        if let (Some(first), Some(last)) = (ranges.first(), ranges.last()) {
+            map.exposed(first.0, last.1);
+        }
         let start = self.header.vox_offset() as usize;
         let data =
             map.get(start..start + self.header.data_bytes())
