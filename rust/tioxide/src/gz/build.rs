@@ -230,23 +230,23 @@ pub fn extend(
             idle = 0;
             continue;
         }
-        if step.at_block_end && !step.last_block && since >= index.span {
+        if step.at_block_end && !step.last_block {
+            // The next block starts here: a checkpoint every span, a stop between.
             let bit = input.pos * 8 - u64::from(step.unused_bits);
-            let point = Checkpoint::inside(
-                total,
-                bit,
-                member_out,
-                crc.clone().finalize(),
-                out.window(),
-                &mut packer,
-            );
-            if finish_chunk(index, &mut out, point, keep, &mut kept, target) {
-                return Ok(kept);
-            }
-        } else if step.at_block_end && !step.last_block && out.one_member {
-            let bit = input.pos * 8 - u64::from(step.unused_bits);
-            let after = out.stops.last().map_or(index.covered(), |s| s.out);
-            if total > after {
+            if since >= index.span {
+                let point = Checkpoint::inside(
+                    total,
+                    bit,
+                    member_out,
+                    crc.clone().finalize(),
+                    out.window(),
+                    &mut packer,
+                );
+                if finish_chunk(index, &mut out, point, keep, &mut kept, target) {
+                    return Ok(kept);
+                }
+            } else if out.one_member && total > out.stops.last().map_or(index.covered(), |s| s.out)
+            {
                 out.stops.push(Stop {
                     out: total,
                     bit,

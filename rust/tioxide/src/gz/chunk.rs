@@ -338,13 +338,13 @@ pub fn continue_chunk(
     let end_point = end.as_ref().unwrap_or(b);
     let input = ChunkInput::prepare(src, &start, end_point, &mut d)?;
     let prefix = prefix_len(&start);
+    part.buf.truncate(filled);
+    part.buf.reserve_exact(more);
     if let Some(base) = filled.checked_sub(prefix) {
         // The splice block's output re-creates the history where it already
         // is; only its pad literals land on bytes that must be put back.
         let pad = usize::from(start.pad);
         let saved: Vec<u8> = part.buf[base..base + pad].to_vec();
-        part.buf.truncate(filled);
-        part.buf.reserve_exact(more);
         part.buf.resize(filled + more, 0);
         input.decode(&mut d, &start, end_point, &mut part.buf[base..])?;
         part.buf[base..base + pad].copy_from_slice(&saved);
@@ -353,8 +353,6 @@ pub fn continue_chunk(
         // a member, stopped early): decode aside.
         let mut aside = vec![0u8; prefix + more];
         input.decode(&mut d, &start, end_point, &mut aside)?;
-        part.buf.truncate(filled);
-        part.buf.reserve_exact(more);
         part.buf.extend_from_slice(&aside[prefix..]);
     }
     part.valid += more;
