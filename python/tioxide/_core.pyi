@@ -29,6 +29,7 @@ __all__ = [
     "configure",
     "cache_stats",
     "clear_gz_cache",
+    "multinomial_one_draw",
     "__version__",
     "__build_profile__",
 ]
@@ -150,6 +151,13 @@ def configure(
 ) -> None: ...
 def cache_stats() -> dict[str, dict[str, int]]: ...
 def clear_gz_cache() -> None: ...
+def multinomial_one_draw(
+    words: npt.NDArray[np.uint32],
+    used: int,
+    length: int,
+    indices: npt.NDArray[np.uint64],
+    weights: npt.NDArray[np.float32],
+) -> tuple[int, int]: ...
 def read_header_stream(
     file: Any, name: str, key: str | None = None, index: bytes | None = None
 ) -> NiftiHeader: ...

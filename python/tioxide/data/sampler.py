@@ -2,8 +2,9 @@
 
 Random samplers draw from torch's global generator with the same calls, in
 the same order, as TorchIO 2.0.0a2 (``torch.randint`` per axis for uniform
-sampling, one ``torch.multinomial`` per patch for weighted sampling), so a
-``torch.manual_seed`` gives the same locations in both.
+sampling, one ``torch.multinomial`` per patch for weighted sampling: the
+same draw and generator state, computed without one logarithm per voxel, see
+``_draw``), so a ``torch.manual_seed`` gives the same locations in both.
 
 On a subject whose images are not loaded, only the patches are read from the
 files; weighted samplers read their probability (or label) image whole, once.
@@ -20,6 +21,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset, IterableDataset
 
+from ._draw import WeightedDraws
 from ._patching import cut_patch, load_unsliceable, shallow_copy
 from .patch import PatchLocation, ThreeInts
 from .subject import Subject
@@ -233,8 +235,7 @@ class WeightedSampler(PatchSampler, IterableDataset[Subject]):
     def __call__(self, subject: Subject, num_patches: int | None = None) -> Iterator[Subject]:
         """Yield patches of ``subject`` centred on voxels drawn from the map."""
         probabilities = self._build_probability_map_for(subject)
-        flat = probabilities.flatten()
-        if flat.sum() == 0:
+        if probabilities.sum() == 0:
             raise RuntimeError(
                 f"Probability map '{self.probability_map}' is all zeros where a patch of size"
                 f" {self.patch_size} can be centred in a volume of shape {subject.spatial_shape}"
@@ -242,8 +243,9 @@ class WeightedSampler(PatchSampler, IterableDataset[Subject]):
         shape = tuple(probabilities.shape)
         limit = num_patches or self.num_patches
         count = 0
+        draws = WeightedDraws(probabilities)
         while limit is None or count < limit:
-            drawn = int(torch.multinomial(flat, 1).item())
+            drawn = draws.draw()
             ci, cj, ck = (int(v) for v in np.unravel_index(drawn, shape))
             index = _center_to_corner((ci, cj, ck), subject.spatial_shape, self.patch_size)
             yield self._extract_patch(subject, PatchLocation(index=index, size=self.patch_size))

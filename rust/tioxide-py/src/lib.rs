@@ -1,6 +1,7 @@
 //! Python bindings for the tioxide core: conversion, errors and GIL release only.
 
 mod blocks;
+mod draw;
 mod errors;
 mod gz;
 mod header;
@@ -24,6 +25,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io::write, m)?)?;
     m.add_function(wrap_pyfunction!(io::clear_cache, m)?)?;
     m.add_function(wrap_pyfunction!(gz::build_index, m)?)?;
+    m.add_function(wrap_pyfunction!(draw::multinomial_one_draw, m)?)?;
     m.add_function(wrap_pyfunction!(stream::read_stream, m)?)?;
     m.add_function(wrap_pyfunction!(stream::read_header_stream, m)?)?;
     m.add_function(wrap_pyfunction!(gz::sidecar_path, m)?)?;

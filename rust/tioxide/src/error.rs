@@ -78,7 +78,8 @@ pub enum Error {
     #[error("invalid region: {0}")]
     InvalidRegion(String),
 
-    /// An array handed to the writer does not match what the header needs.
+    /// An array handed to the writer does not match what the header needs, or
+    /// a probability map handed to a draw is not one.
     #[error("invalid data: {0}")]
     InvalidData(String),
 
