@@ -316,6 +316,92 @@ fn cached_partial_chunks_are_continued_correctly() {
     }
 }
 
+/// Range reads keep only the bytes from the first one needed (and the last
+/// window): ranges that come back lower in a chunk inflate it again, ranges
+/// deeper continue the kept bytes. Every byte equals the data either way.
+#[test]
+fn chunks_kept_from_their_first_needed_byte_serve_any_later_range() {
+    use tioxide::gz::IndexedGz;
+    let data = image_like(4 << 20, 21);
+    let gz = gzip(&data, 6);
+    let id = format!("kept-{}", std::process::id());
+    let reader = IndexedGz::new(&gz, Some(id), None);
+    let index = reader.build().unwrap();
+    let mut rng = Lcg(5);
+    for round in 0..400 {
+        let chunk = rng.below(index.chunks().min(3));
+        let (c0, c1) = index.chunk_range(chunk);
+        let mut ranges: Vec<(u64, u64)> = (0..1 + rng.below(3))
+            .map(|_| {
+                let at = c0 + rng.below((c1 - c0) as usize) as u64;
+                (at, (at + 1 + rng.below(3000) as u64).min(data.len() as u64))
+            })
+            .collect();
+        ranges.sort_unstable();
+        ranges.dedup_by(|b, a| b.0 < a.1);
+        let mut got = Vec::new();
+        reader
+            .read_ranges(&ranges, &mut |_, bytes| got.push(bytes.to_vec()))
+            .unwrap();
+        for (k, &(s, e)) in ranges.iter().enumerate() {
+            assert_eq!(
+                got[k],
+                data[s as usize..e as usize],
+                "round {round}, range {k}"
+            );
+        }
+    }
+}
+
+/// A part cut down to its last bytes (at least a window) still continues.
+#[test]
+fn compacted_parts_continue() {
+    let data = image_like(3 << 20, 4);
+    let gz = gzip(&data, 9);
+    let index = check_all_chunks(&gz, &data, 1 << 20);
+    let mut checked = 0;
+    for w in index.points.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        let want = &data[a.out as usize..b.out as usize];
+        let Some(mid) = a.stops().iter().find(|s| s.out - a.out > 100_000) else {
+            continue;
+        };
+        let need = (mid.out - a.out) as usize;
+        let part = decode_chunk(&gz, a, b, Some(need)).unwrap();
+        let keep_from = part.valid - 40_000;
+        let mut kept = part.compact(keep_from);
+        assert_eq!(
+            (kept.head, kept.first, kept.buf.len()),
+            (0, keep_from, 40_000)
+        );
+        assert!(kept.continuable(a));
+        assert_eq!(
+            kept.range(keep_from, part.valid),
+            Some(&want[keep_from..part.valid])
+        );
+        assert_eq!(kept.range(keep_from - 1, part.valid), None);
+        continue_chunk(&gz, a, b, &mut kept, part.valid + 1).unwrap();
+        assert!(kept.valid > part.valid);
+        assert_eq!(
+            kept.range(keep_from, kept.valid),
+            Some(&want[keep_from..kept.valid])
+        );
+        // Less than the history before the stop: not continuable.
+        let short = part.compact(part.valid - 1000);
+        assert!(!short.continuable(a));
+        assert!(continue_chunk(
+            &gz,
+            a,
+            b,
+            &mut part.compact(part.valid - 1000),
+            part.valid + 1
+        )
+        .is_err());
+        checked += 1;
+    }
+    assert!(checked > 0);
+}
+
 /// A stream whose last data block is followed by a sync flush and an empty
 /// final block (GzipFile.flush() then close()): its block ends at the very
 /// end are not stops, and its saved index loads back as it was.

@@ -215,15 +215,90 @@ impl ChunkInput {
 /// not fit.
 pub const PARTIAL_SLACK: usize = 65535 + 258;
 
-/// The first bytes of a chunk, inflated.
+/// Bytes of a chunk, inflated: its bytes `first..valid` are `buf[head..]`.
 pub struct PartialChunk {
-    /// The splice block's output (`prefix_len(a)` bytes), then the chunk's.
+    /// Anything (such as the splice block's output), then the chunk's bytes.
     pub buf: Vec<u8>,
-    /// Chunk bytes that are right (after the splice output).
+    /// Where in `buf` the chunk's byte `first` is.
+    pub head: usize,
+    /// The first chunk byte held (0 straight from [`decode_chunk`]).
+    pub first: usize,
+    /// Chunk bytes that are right: `buf[head..head + valid - first]` holds
+    /// the chunk's bytes `first..valid`.
     pub valid: usize,
     /// The block end the decode stopped at, when it stopped early at one:
     /// [`continue_chunk`] can go on from there.
     pub stop: Option<Checkpoint>,
+}
+
+impl PartialChunk {
+    /// End in `buf` of the bytes held, if the fields agree.
+    fn filled(&self) -> Option<usize> {
+        (self.head + self.valid)
+            .checked_sub(self.first)
+            .filter(|&f| f >= self.head && f <= self.buf.len())
+    }
+
+    /// Bytes of output held just before `filled` (the chunk's, and straight
+    /// from [`decode_chunk`], the splice block's output of `a`'s window).
+    fn history_held(&self, a: &Checkpoint, filled: usize) -> usize {
+        let from = if self.first == 0 && self.head == prefix_len(a) {
+            usize::from(a.pad).min(self.head)
+        } else {
+            self.head
+        };
+        filled - from
+    }
+
+    /// Whether [`continue_chunk`] can go on from this part of the chunk
+    /// starting at `a`: it stopped at a block end and holds the history before it.
+    pub fn continuable(&self, a: &Checkpoint) -> bool {
+        match (&self.stop, self.filled()) {
+            (Some(stop), Some(filled)) => {
+                stop.out == a.out + self.valid as u64
+                    && stop.member_out.min(WINDOW as u64) as usize <= self.history_held(a, filled)
+            }
+            _ => false,
+        }
+    }
+
+    /// A copy of the bytes held from chunk byte `from` on (at least
+    /// `first`), in a buffer of their size.
+    pub fn compact(&self, from: usize) -> PartialChunk {
+        let from = from.clamp(self.first, self.valid);
+        let lo = self.head + (from - self.first);
+        let hi = self.filled().unwrap_or(lo).max(lo);
+        PartialChunk {
+            buf: self.buf.get(lo..hi).map(<[u8]>::to_vec).unwrap_or_default(),
+            head: 0,
+            first: from,
+            valid: self.valid,
+            stop: self.stop.clone(),
+        }
+    }
+
+    /// The same bytes in `buf` (reused), for continuing.
+    pub fn copied_into(&self, mut buf: Vec<u8>) -> PartialChunk {
+        let hi = self.filled().unwrap_or(self.head);
+        buf.clear();
+        buf.extend_from_slice(self.buf.get(self.head..hi).unwrap_or_default());
+        PartialChunk {
+            buf,
+            head: 0,
+            first: self.first,
+            valid: self.valid,
+            stop: self.stop.clone(),
+        }
+    }
+
+    /// The chunk's bytes `from..to`, if held.
+    pub fn range(&self, from: usize, to: usize) -> Option<&[u8]> {
+        if from < self.first || to < from || to > self.valid {
+            return None;
+        }
+        let lo = self.head + (from - self.first);
+        self.buf.get(lo..lo + (to - from))
+    }
 }
 
 /// The stop at or after chunk byte `need` of the chunk from `a` to `b`, if
@@ -243,6 +318,19 @@ pub fn decode_chunk(
     b: &Checkpoint,
     need: Option<usize>,
 ) -> Result<PartialChunk> {
+    decode_chunk_in(src, a, b, need, Vec::new())
+}
+
+/// [`decode_chunk`] into `buf` (its contents dropped, its memory reused:
+/// fresh memory costs a page fault per page, about a third of the time a
+/// chunk takes to inflate).
+pub fn decode_chunk_in(
+    src: &dyn ReadAt,
+    a: &Checkpoint,
+    b: &Checkpoint,
+    need: Option<usize>,
+    mut buf: Vec<u8>,
+) -> Result<PartialChunk> {
     let mut d = Decompressor::new()?;
     let prefix = prefix_len(a);
     // A block end at or after the last byte needed: decode exactly that
@@ -250,10 +338,12 @@ pub fn decode_chunk(
     if let Some(stop) = need.and_then(|n| stop_for(a, b, n)) {
         let valid = usize::try_from(stop.out - a.out)
             .map_err(|_| Error::gzip(a.bit / 8, "seek index chunk too large"))?;
-        let mut buf = vec![0u8; prefix + valid];
+        sized(&mut buf, prefix + valid);
         ChunkInput::prepare(src, a, &stop, &mut d)?.decode(&mut d, a, &stop, &mut buf)?;
         return Ok(PartialChunk {
             buf,
+            head: prefix,
+            first: 0,
             valid,
             stop: Some(stop),
         });
@@ -264,11 +354,13 @@ pub fn decode_chunk(
     // Cutting short is only sound inside one member (no trailer to reach).
     let one_member = !b.member_start && b.member_out == a.member_out + len as u64;
     if let Some(need) = need.filter(|&n| one_member && n + 2 * PARTIAL_SLACK < len) {
-        let mut buf = vec![0u8; prefix + need + PARTIAL_SLACK];
+        sized(&mut buf, prefix + need + PARTIAL_SLACK);
         match d.deflate(&input.bytes, &mut buf) {
             Decoded::Overflow => {
                 return Ok(PartialChunk {
                     buf,
+                    head: prefix,
+                    first: 0,
                     valid: need,
                     stop: None,
                 })
@@ -282,13 +374,21 @@ pub fn decode_chunk(
             }
         }
     }
-    let mut buf = vec![0u8; prefix + len];
+    sized(&mut buf, prefix + len);
     input.decode(&mut d, a, b, &mut buf)?;
     Ok(PartialChunk {
         buf,
+        head: prefix,
+        first: 0,
         valid: len,
         stop: None,
     })
+}
+
+/// `buf` emptied and zero-filled to `len` bytes.
+fn sized(buf: &mut Vec<u8>, len: usize) {
+    buf.clear();
+    buf.resize(len, 0);
 }
 
 /// Inflate more of a chunk that [`decode_chunk`] stopped at a block end:
@@ -315,15 +415,14 @@ pub fn continue_chunk(
         ));
     }
     let mut d = Decompressor::new()?;
-    let filled = prefix_len(a) + part.valid;
-    if part.buf.len() < filled {
+    let Some(filled) = part.filled() else {
         return Err(Error::gzip(
             a.bit / 8,
-            "chunk cannot be continued (buffer too short)",
+            "chunk cannot be continued (bad part)",
         ));
-    }
+    };
     let history = from.member_out.min(WINDOW as u64) as usize;
-    if history > filled {
+    if history > part.history_held(a, filled) {
         return Err(Error::gzip(from.bit / 8, "chunk too short to continue"));
     }
     let start = Checkpoint::inside_raw(

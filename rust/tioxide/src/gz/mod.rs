@@ -21,7 +21,9 @@ mod stream;
 mod zstream;
 
 pub use build::{extend, first_data_offset, DecodedChunk};
-pub use chunk::{continue_chunk, decode_chunk, prefix_len, ChunkInput, PartialChunk};
+pub use chunk::{
+    continue_chunk, decode_chunk, decode_chunk_in, prefix_len, ChunkInput, PartialChunk,
+};
 pub use compress::{gzip_parallel, gzip_parallel_from};
 pub use index::{Checkpoint, SeekIndex, Stop, DEFAULT_SPAN, MIN_SPAN, WINDOW};
 pub use inflate::{in_place_margin, inflate_members, inflate_members_in_place, Inflated};

@@ -7,13 +7,13 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::buffer::VoxelBuffer;
 
 use super::build::{extend, first_data_offset};
-use super::chunk::{continue_chunk, decode_chunk, prefix_len, ChunkInput, PartialChunk};
-use super::index::{Checkpoint, SeekIndex, DEFAULT_SPAN};
+use super::chunk::{continue_chunk, decode_chunk_in, prefix_len, ChunkInput, PartialChunk};
+use super::index::{SeekIndex, DEFAULT_SPAN, WINDOW};
 use super::libdeflate::Decompressor;
 use super::lru::{ByteLru, LruStats};
 use super::parallel;
@@ -81,31 +81,67 @@ pub fn cache_stats() -> (LruStats, LruStats, LruStats) {
     (INDEXES.stats(), CHUNKS.stats(), STREAMS.stats())
 }
 
-/// Drop every cached index, chunk and whole stream.
+/// Drop every cached index, chunk and whole stream, and the buffers kept
+/// for inflating chunks.
 pub fn clear_caches() {
     INDEXES.clear();
     CHUNKS.clear();
     STREAMS.clear();
     PREFIXES.clear();
+    SCRATCH.lock().unwrap_or_else(|p| p.into_inner()).clear();
 }
 
 /// A chunk by its number in the index.
 type HeldChunk = (usize, Arc<Chunk>);
 
-/// An inflated chunk (or its first `valid` bytes): they start `start`
-/// bytes into `buf`. `source` names the stream it came from; `stop` is the
-/// block end a partial chunk ends at, if it can be continued from there.
+/// Bytes of an inflated chunk (from the first byte a read needed, or the
+/// last 32 KiB before where it stopped if that is sooner, up to `valid`),
+/// in a buffer of their size. `source` names the stream it came from.
 pub struct Chunk {
-    buf: Vec<u8>,
-    start: usize,
-    valid: usize,
+    part: PartialChunk,
     source: String,
-    stop: Option<Checkpoint>,
 }
 
 impl Chunk {
-    fn bytes(&self) -> &[u8] {
-        &self.buf[self.start..self.start + self.valid]
+    /// Whether the chunk's bytes `lo..need` are held.
+    fn holds(&self, lo: usize, need: usize) -> bool {
+        self.part.first <= lo && self.part.valid >= need
+    }
+
+    /// The chunk's bytes `from..to`.
+    fn range(&self, from: u64, to: u64) -> Result<&[u8]> {
+        let (from, to) = (from as usize, to as usize);
+        self.part.range(from, to).ok_or_else(|| {
+            Error::InvalidData(format!(
+                "chunk bytes {from}..{to} were not inflated (held: {}..{})",
+                self.part.first, self.part.valid
+            ))
+        })
+    }
+}
+
+/// Buffers chunks are inflated into, reused: fresh memory costs a page
+/// fault per page, a third of the time a chunk takes to inflate. Only the
+/// bytes a read needs are then copied out and cached. A pool rather than
+/// one per thread: parallel reads run on threads started for the call.
+static SCRATCH: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+/// Most bytes of scratch buffers kept between reads.
+const SCRATCH_KEEP: usize = 32 << 20;
+
+fn take_scratch() -> Vec<u8> {
+    SCRATCH
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .pop()
+        .unwrap_or_default()
+}
+
+fn give_back_scratch(buf: Vec<u8>) {
+    let mut pool = SCRATCH.lock().unwrap_or_else(|p| p.into_inner());
+    let held: usize = pool.iter().map(Vec::capacity).sum();
+    if held + buf.capacity() <= SCRATCH_KEEP {
+        pool.push(buf);
     }
 }
 
@@ -281,11 +317,14 @@ impl<'a> IndexedGz<'a> {
             .map(|(i, buf)| {
                 let valid = buf.len();
                 let chunk = Arc::new(Chunk {
-                    buf,
-                    start: 0,
-                    valid,
+                    part: PartialChunk {
+                        buf,
+                        head: 0,
+                        first: 0,
+                        valid,
+                        stop: None,
+                    },
                     source: self.id.clone().unwrap_or_default(),
-                    stop: None,
                 });
                 self.cache_chunk(&grown, i, &chunk);
                 (i, chunk)
@@ -302,7 +341,7 @@ impl<'a> IndexedGz<'a> {
     fn cache_chunk(&self, index: &SeekIndex, i: usize, chunk: &Arc<Chunk>) {
         if self.id.is_some() {
             let key = (self.id_hash, index.points[i].out);
-            CHUNKS.insert(key, chunk.clone(), chunk.buf.capacity());
+            CHUNKS.insert(key, chunk.clone(), chunk.part.buf.capacity());
         }
     }
 
@@ -314,39 +353,36 @@ impl<'a> IndexedGz<'a> {
             .filter(|c| c.source == *id)
     }
 
-    /// Chunk `i` with at least its first `need` bytes: `prior`, a part of
+    /// Chunk `i` holding at least its bytes `lo..need`: `prior`, a part of
     /// it inflated before, is continued when it can be.
     fn inflate_chunk(
         &self,
         index: &SeekIndex,
         i: usize,
-        need: usize,
+        (lo, need): (usize, usize),
         prior: Option<&Chunk>,
     ) -> Result<Arc<Chunk>> {
         let (a, b) = (&index.points[i], &index.points[i + 1]);
-        let part = match prior {
-            // Only a part made from this very checkpoint (an index reloaded
-            // from a sidecar may have other chunks at the same offset).
-            Some(c) if c.stop.is_some() && c.start == prefix_len(a) => {
-                let filled = c.start + c.valid;
-                let buf = c.buf[..filled].to_vec();
-                let mut part = PartialChunk {
-                    buf,
-                    valid: c.valid,
-                    stop: c.stop.clone(),
-                };
-                continue_chunk(self.src, a, b, &mut part, need)?;
-                part
-            }
-            _ => decode_chunk(self.src, a, b, Some(need))?,
+        let continued = prior
+            .filter(|c| c.part.first <= lo && c.part.continuable(a))
+            .and_then(|c| {
+                let mut part = c.part.copied_into(take_scratch());
+                // A part cached under an index other than this one (reloaded
+                // from a sidecar) may not fit it: inflated afresh then.
+                continue_chunk(self.src, a, b, &mut part, need).ok()?;
+                Some(part)
+            });
+        let part = match continued {
+            Some(part) => part,
+            None => decode_chunk_in(self.src, a, b, Some(need), take_scratch())?,
         };
+        // What later reads can continue from: the last window before the stop.
+        let keep_from = lo.min(part.valid.saturating_sub(WINDOW));
         let chunk = Arc::new(Chunk {
-            buf: part.buf,
-            start: prefix_len(a),
-            valid: part.valid,
+            part: part.compact(keep_from),
             source: self.id.clone().unwrap_or_default(),
-            stop: part.stop,
         });
+        give_back_scratch(part.buf);
         self.cache_chunk(index, i, &chunk);
         Ok(chunk)
     }
@@ -375,8 +411,8 @@ impl<'a> IndexedGz<'a> {
             });
         }
         let mut held: BTreeMap<usize, Arc<Chunk>> = kept.into_iter().collect();
-        // Each chunk touched, with how many of its first bytes are needed.
-        let mut needed: Vec<(usize, usize)> = Vec::new();
+        // Each chunk touched, with the first and the end of the bytes needed.
+        let mut needed: Vec<(usize, (usize, usize))> = Vec::new();
         let mut cursor = 0usize;
         for &(s, e) in ranges {
             if s < e {
@@ -390,10 +426,10 @@ impl<'a> IndexedGz<'a> {
                 };
                 for i in cursor..=last {
                     let (c0, c1) = index.chunk_range(i);
-                    let need = (e.min(c1) - c0) as usize;
+                    let (lo, need) = ((s.max(c0) - c0) as usize, (e.min(c1) - c0) as usize);
                     match needed.last_mut() {
-                        Some(last) if last.0 == i => last.1 = last.1.max(need),
-                        _ => needed.push((i, need)),
+                        Some((j, (l, n))) if *j == i => (*l, *n) = ((*l).min(lo), (*n).max(need)),
+                        _ => needed.push((i, (lo, need))),
                     }
                 }
             }
@@ -416,7 +452,7 @@ impl<'a> IndexedGz<'a> {
             let first = cursor;
             if let Some((i, chunk, c0)) = &current {
                 if *i == first && e <= index.points[first + 1].out {
-                    f(k, &chunk.bytes()[(s - c0) as usize..(e - c0) as usize]);
+                    f(k, chunk.range(s - c0, e - c0)?);
                     continue;
                 }
             }
@@ -435,18 +471,12 @@ impl<'a> IndexedGz<'a> {
             let c0 = index.points[first].out;
             current = Some((first, chunk(first)?.clone(), c0));
             if first == last {
-                f(
-                    k,
-                    &chunk(first)?.bytes()[(s - c0) as usize..(e - c0) as usize],
-                );
+                f(k, chunk(first)?.range(s - c0, e - c0)?);
             } else {
                 joined.clear();
                 for i in first..=last {
                     let (c0, c1) = index.chunk_range(i);
-                    let bytes = chunk(i)?.bytes();
-                    joined.extend_from_slice(
-                        &bytes[(s.max(c0) - c0) as usize..(e.min(c1) - c0) as usize],
-                    );
+                    joined.extend_from_slice(chunk(i)?.range(s.max(c0) - c0, e.min(c1) - c0)?);
                 }
                 f(k, &joined);
             }
@@ -459,23 +489,23 @@ impl<'a> IndexedGz<'a> {
     fn load_batch(
         &self,
         index: &SeekIndex,
-        needed: &[(usize, usize)],
+        needed: &[(usize, (usize, usize))],
         through: usize,
         held: &mut BTreeMap<usize, Arc<Chunk>>,
     ) -> Result<()> {
         let mut missing = Vec::new();
-        for &(i, need) in needed {
+        for &(i, (lo, need)) in needed {
             if i > through && missing.len() >= BATCH {
                 break;
             }
-            if held.get(&i).is_some_and(|c| c.valid >= need) {
+            if held.get(&i).is_some_and(|c| c.holds(lo, need)) {
                 continue;
             }
             match self.cached_chunk(index, i) {
-                Some(c) if c.valid >= need => {
+                Some(c) if c.holds(lo, need) => {
                     held.insert(i, c);
                 }
-                prior => missing.push((i, need, prior)),
+                prior => missing.push((i, (lo, need), prior)),
             }
         }
         let decoded = std::sync::Mutex::new(Vec::with_capacity(missing.len()));
