@@ -7,7 +7,7 @@
 
 use tioxide::gz::{
     continue_chunk, decode_chunk, extend, first_data_offset, inflate_members, Checkpoint, GzStream,
-    IndexedGz, Inflated, SeekIndex,
+    IndexedGz, Inflated, SeekIndex, WINDOW,
 };
 use tioxide::header::{serialize, sniff, NiftiHeader};
 use tioxide::region::{extract, AxisRange, Region};
@@ -158,6 +158,14 @@ pub fn gz_index(data: &[u8]) {
         let mut step = 0usize;
         while part.stop.is_some() {
             let need = part.valid + 1 + usize::from(ctl[1 + step % 6]) * 64;
+            if ctl[step % 6] & 1 == 1 {
+                // Cut down to its last bytes, as the chunk cache keeps them.
+                let extra = usize::from(ctl[2]) * 16;
+                let kept = part.compact(part.valid.saturating_sub(WINDOW + extra));
+                if kept.continuable(a) {
+                    part = kept;
+                }
+            }
             continue_chunk(&src, a, b, &mut part, need)
                 .unwrap_or_else(|e| panic!("chunk {i} continued to {need}: {e}"));
             step += 1;
@@ -165,8 +173,9 @@ pub fn gz_index(data: &[u8]) {
         if step > 0 {
             assert_eq!(part.valid as u64, hi - lo, "chunk {i} continued to its end");
         }
+        let held = part.range(part.first, part.valid);
         assert!(
-            part.buf[start..start + part.valid] == full[lo as usize..lo as usize + part.valid],
+            held == Some(&full[lo as usize + part.first..lo as usize + part.valid]),
             "chunk {i} continued"
         );
     }
@@ -196,6 +205,30 @@ pub fn gz_index(data: &[u8]) {
     };
     check(&IndexedGz::new(&src, None, None), "fresh index")
         .unwrap_or_else(|e| panic!("range read of a good stream: {e}"));
+    // Through the chunk cache: all ranges, then each alone from the last
+    // (chunks kept from a deeper first byte serve, or inflate again).
+    static RUN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let id = format!(
+        "fuzz-{}",
+        RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let cached = IndexedGz::new(&src, Some(id), None);
+    for (k, &(lo, hi)) in std::iter::once(&(0, 0))
+        .chain(ranges.iter().rev())
+        .enumerate()
+    {
+        let mut got = Vec::new();
+        let one = [(lo, hi)];
+        let wanted: &[(u64, u64)] = if k == 0 { &ranges } else { &one };
+        cached
+            .read_ranges(wanted, &mut |_, bytes| got.extend_from_slice(bytes))
+            .unwrap_or_else(|e| panic!("cached range read {k} of a good stream: {e}"));
+        let want: Vec<u8> = wanted
+            .iter()
+            .flat_map(|&(a, b)| full[a as usize..b as usize].iter().copied())
+            .collect();
+        assert!(got == want, "cached range read {k}");
+    }
     // A saved index with one byte changed (and its checksum fixed): refused
     // with a warning, or used with correct results, or a clean error.
     if let Some(mut saved) = sidecar_bytes(&index, src) {
