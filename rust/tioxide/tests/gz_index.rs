@@ -302,17 +302,27 @@ fn cached_partial_chunks_are_continued_correctly() {
         let at = c0 + rng.below((c1 - c0) as usize) as u64;
         let len = 1 + rng.below(5000) as u64;
         let ranges = [(c0, c0 + 10), (at, (at + len).min(data.len() as u64))];
-        let mut got = Vec::new();
-        reader
-            .read_ranges(&ranges, &mut |_, bytes| got.push(bytes.to_vec()))
-            .unwrap();
-        for (k, &(s, e)) in ranges.iter().enumerate() {
-            assert_eq!(
-                got[k],
-                data[s as usize..e as usize],
-                "round {round}, range {k}"
-            );
-        }
+        assert_reads(&reader, &data, &ranges, round);
+    }
+}
+
+/// Read `ranges` (sorted, disjoint) through `reader`: each equals `data`'s.
+fn assert_reads(
+    reader: &tioxide::gz::IndexedGz<'_>,
+    data: &[u8],
+    ranges: &[(u64, u64)],
+    round: usize,
+) {
+    let mut got = Vec::new();
+    reader
+        .read_ranges(ranges, &mut |_, bytes| got.push(bytes.to_vec()))
+        .unwrap();
+    for (k, &(s, e)) in ranges.iter().enumerate() {
+        assert_eq!(
+            got[k],
+            data[s as usize..e as usize],
+            "round {round}, range {k}"
+        );
     }
 }
 
@@ -339,17 +349,7 @@ fn chunks_kept_from_their_first_needed_byte_serve_any_later_range() {
             .collect();
         ranges.sort_unstable();
         ranges.dedup_by(|b, a| b.0 < a.1);
-        let mut got = Vec::new();
-        reader
-            .read_ranges(&ranges, &mut |_, bytes| got.push(bytes.to_vec()))
-            .unwrap();
-        for (k, &(s, e)) in ranges.iter().enumerate() {
-            assert_eq!(
-                got[k],
-                data[s as usize..e as usize],
-                "round {round}, range {k}"
-            );
-        }
+        assert_reads(&reader, &data, &ranges, round);
     }
 }
 
