@@ -17,6 +17,7 @@ __all__ = [
     "read_header",
     "read_shape",
     "read",
+    "read_slices",
     "read_many",
     "prefetch",
     "release",
@@ -85,6 +86,9 @@ def read_shape(path: str | PathLike[str]) -> list[int]: ...
 def read(
     path: str | PathLike[str], region: list[tuple[int, int, int]] | None = None
 ) -> tuple[npt.NDArray[np.uint64], int, int, str, list[int]]: ...
+def read_slices(
+    path: str | PathLike[str], slices: list[tuple[int | None, int | None, int | None]]
+) -> tuple[npt.NDArray[np.uint64], int, int, str, list[int]] | None: ...
 def read_many(
     path: str | PathLike[str], regions: list[list[tuple[int, int, int]]]
 ) -> list[tuple[npt.NDArray[np.uint64], int, int, str, list[int]]]: ...

@@ -37,6 +37,27 @@ pub fn read<'py>(
     to_result(py, array.map_err(to_py)?)
 }
 
+/// Read the region a tuple of Python slices `(start, stop, step)` picks (as
+/// numpy indexing does), opening the file once; `None` when the slices do
+/// not fit the image (more than its axes, a zero step): the caller's general
+/// path then names the problem.
+#[pyfunction]
+pub fn read_slices<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+    slices: Vec<(Option<i64>, Option<i64>, Option<i64>)>,
+) -> PyResult<Option<ReadResult<'py>>> {
+    let array = py.detach(|| {
+        let file = NiftiFile::open(&path)?;
+        match Region::from_slices(file.header().shape(), &slices) {
+            Some(region) => file.read(Some(&region)).map(Some),
+            None => Ok(None),
+        }
+    });
+    crate::gz::flush_warnings(py)?;
+    array.map_err(to_py)?.map(|a| to_result(py, a)).transpose()
+}
+
 /// Read several regions of one image (each as `read` would), inflating what
 /// they share of a gzip stream once.
 #[pyfunction]

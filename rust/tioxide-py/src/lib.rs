@@ -19,6 +19,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(header::read_header, m)?)?;
     m.add_function(wrap_pyfunction!(header::read_shape, m)?)?;
     m.add_function(wrap_pyfunction!(io::read, m)?)?;
+    m.add_function(wrap_pyfunction!(io::read_slices, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_many, m)?)?;
     m.add_function(wrap_pyfunction!(io::prefetch, m)?)?;
     m.add_function(wrap_pyfunction!(io::release, m)?)?;

@@ -53,7 +53,8 @@ impl FileKey {
         Ok(FileKey::from_metadata(&file.metadata()?))
     }
 
-    fn from_metadata(m: &std::fs::Metadata) -> FileKey {
+    /// The identity `m` describes.
+    pub(crate) fn from_metadata(m: &std::fs::Metadata) -> FileKey {
         FileKey {
             dev: m.dev(),
             ino: m.ino(),

@@ -37,6 +37,54 @@ impl AxisRange {
     fn last(&self) -> i128 {
         self.start as i128 + self.step as i128 * (self.count as i128 - 1)
     }
+
+    /// The indices Python's `slice(start, stop, step)` picks from an axis
+    /// of length `n` (`slice.indices` then `range`): negative bounds count
+    /// from the end, bounds past the axis are clamped. `None` for a step of
+    /// zero, which Python refuses.
+    pub fn from_slice(
+        n: usize,
+        start: Option<i64>,
+        stop: Option<i64>,
+        step: Option<i64>,
+    ) -> Option<AxisRange> {
+        let step = step.unwrap_or(1);
+        if step == 0 {
+            return None;
+        }
+        let n = i128::try_from(n).ok()?;
+        let (low, high) = if step < 0 { (-1, n - 1) } else { (0, n) };
+        let bound = |v: Option<i64>, default: i128| match v {
+            None => default,
+            Some(v) if v < 0 => (i128::from(v) + n).max(low),
+            Some(v) => i128::from(v).min(high),
+        };
+        let (first, end) = if step < 0 {
+            (bound(start, high), bound(stop, low))
+        } else {
+            (bound(start, low), bound(stop, high))
+        };
+        let step = i128::from(step);
+        let span = if step > 0 { end - first } else { first - end };
+        let count = if span > 0 {
+            (span + step.abs() - 1) / step.abs()
+        } else {
+            0
+        };
+        Some(if count == 0 {
+            AxisRange {
+                start: 0,
+                step: 1,
+                count: 0,
+            }
+        } else {
+            AxisRange {
+                start: usize::try_from(first).ok()?,
+                step: isize::try_from(step).ok()?,
+                count: usize::try_from(count).ok()?,
+            }
+        })
+    }
 }
 
 /// A region of an N-d image, one [`AxisRange`] per axis in file order.
@@ -44,6 +92,26 @@ impl AxisRange {
 pub struct Region(pub Vec<AxisRange>);
 
 impl Region {
+    /// The region a tuple of Python slices `(start, stop, step)` picks from
+    /// an image of `shape` (axes past the slices whole), as numpy indexing
+    /// does; `None` for more slices than axes or a step of zero.
+    pub fn from_slices(
+        shape: &[usize],
+        slices: &[(Option<i64>, Option<i64>, Option<i64>)],
+    ) -> Option<Region> {
+        if slices.len() > shape.len() {
+            return None;
+        }
+        let picked = slices
+            .iter()
+            .zip(shape)
+            .map(|(&(a, b, c), &n)| AxisRange::from_slice(n, a, b, c));
+        let rest = shape[slices.len()..]
+            .iter()
+            .map(|&n| Some(AxisRange::full(n)));
+        picked.chain(rest).collect::<Option<Vec<_>>>().map(Region)
+    }
+
     /// The whole image.
     pub fn full(shape: &[usize]) -> Region {
         Region(shape.iter().map(|&n| AxisRange::full(n)).collect())
