@@ -129,3 +129,37 @@ def test_without_the_fast_path_torch_draws(monkeypatch: pytest.MonkeyPatch) -> N
     ours = draws.draw()
     generator.manual_seed(1)
     assert ours == int(torch.multinomial(flat, 1, generator=generator).item())
+
+
+def test_no_draw_of_another_thread_is_lost() -> None:
+    # The generator's words are consumed the same number of times whatever
+    # the interleaving: 2 per element per weighted draw, 1 per torch.rand(1).
+    import threading
+
+    flat = _map(np.random.default_rng(8), 50_000, 0.05)
+    saved = torch.get_rng_state()
+    try:
+        torch.manual_seed(77)
+        stop = threading.Event()
+        others = 0
+
+        def other() -> None:
+            nonlocal others
+            while not stop.is_set():
+                torch.rand(1)
+                others += 1
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        draws = WeightedDraws(flat)
+        for _ in range(30):
+            draws.draw()
+        stop.set()
+        thread.join()
+        after = torch.get_rng_state()
+        torch.manual_seed(77)
+        torch.rand(30 * 2 * flat.numel() + others)
+        assert others > 0
+        assert torch.equal(after, torch.get_rng_state())
+    finally:
+        torch.set_rng_state(saved)

@@ -1,39 +1,36 @@
 //! Bindings for `tioxide::draw`: one torch-equal weighted draw.
 
 use numpy::{PyReadonlyArray1, PyReadwriteArray1};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use tioxide::draw::{multinomial_one, Mt19937, STATE_WORDS};
+use tioxide::draw::{multinomial_one, Mt19937};
 
 use crate::errors::to_py;
 
-/// Draw like `torch.multinomial(p, 1)` from the generator whose 624 state
-/// words are `words` (updated in place) with `used` of them read; `p` has
-/// `length` elements, non-zero only at `indices` (increasing) with `weights`.
-/// Returns the drawn index and the new `used`.
+/// Draw like `torch.multinomial(p, 1, generator=generator)` for a float32
+/// `p` of `length` elements, non-zero only at `indices` (increasing) with
+/// `weights`, and advance `generator` as that would. `None` (nothing drawn)
+/// if the generator's state is not laid out as expected.
+///
+/// The GIL is held from reading the generator's state to writing it back,
+/// and no Python code runs in between: another thread cannot draw from the
+/// generator meanwhile and have its numbers reused (torch's own draw holds
+/// the generator's lock instead, which Python cannot take).
 #[pyfunction]
 pub fn multinomial_one_draw(
-    mut words: PyReadwriteArray1<'_, u32>,
-    used: usize,
+    generator: &Bound<'_, PyAny>,
     length: u64,
     indices: PyReadonlyArray1<'_, u64>,
     weights: PyReadonlyArray1<'_, f32>,
-) -> PyResult<(u64, usize)> {
-    let words = words.as_slice_mut()?;
-    let state: [u32; STATE_WORDS] = words
-        .try_into()
-        .map_err(|_| PyValueError::new_err(format!("need {STATE_WORDS} state words")))?;
-    if used > STATE_WORDS {
-        return Err(PyValueError::new_err(format!(
-            "{used} state words read of {STATE_WORDS}"
-        )));
-    }
-    let mut rng = Mt19937 { words: state, used };
-    let (indices, weights) = (indices.as_slice()?, weights.as_slice()?);
-    // Holding the GIL on purpose: the caller read the generator's state and
-    // writes it back after this, and a Python thread drawing from the same
-    // generator in between would have its numbers reused.
-    let index = multinomial_one(&mut rng, length, indices, weights).map_err(to_py)?;
-    words.copy_from_slice(&rng.words);
-    Ok((index, rng.used))
+) -> PyResult<Option<u64>> {
+    let state = generator.call_method0("get_state")?;
+    let mut bytes: PyReadwriteArray1<'_, u8> = state.call_method0("numpy")?.extract()?;
+    let Some(mut rng) = Mt19937::from_torch_state(bytes.as_slice()?) else {
+        return Ok(None);
+    };
+    let index = multinomial_one(&mut rng, length, indices.as_slice()?, weights.as_slice()?)
+        .map_err(to_py)?;
+    rng.write_torch_state(bytes.as_slice_mut()?);
+    drop(bytes);
+    generator.call_method1("set_state", (state,))?;
+    Ok(Some(index))
 }

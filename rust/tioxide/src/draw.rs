@@ -69,6 +69,71 @@ impl Mt19937 {
     }
 }
 
+/// Bytes of a PyTorch CPU generator's state (`Generator.get_state()`): the
+/// seed (u64), `left` (i32), `seeded` (i32), `next` (u64), the 624 state
+/// words (one u64 each), then caches of normal samples (left untouched).
+pub const TORCH_STATE_BYTES: usize = 5056;
+const TORCH_LEFT: usize = 8;
+const TORCH_SEEDED: usize = 12;
+const TORCH_NEXT: usize = 16;
+const TORCH_WORDS: usize = 24;
+
+impl Mt19937 {
+    /// The generator a PyTorch CPU generator's state describes; `None` if
+    /// the bytes do not have the layout this expects.
+    pub fn from_torch_state(state: &[u8]) -> Option<Mt19937> {
+        if state.len() != TORCH_STATE_BYTES {
+            return None;
+        }
+        let word = |at: usize, n: usize| state.get(at..at + n);
+        let i32_at = |at| {
+            word(at, 4)
+                .and_then(|b| b.try_into().ok())
+                .map(i32::from_le_bytes)
+        };
+        let u64_at = |at| {
+            word(at, 8)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_le_bytes)
+        };
+        let (left, seeded, next) = (
+            i32_at(TORCH_LEFT)?,
+            i32_at(TORCH_SEEDED)?,
+            u64_at(TORCH_NEXT)?,
+        );
+        if seeded != 1 {
+            return None;
+        }
+        // Freshly seeded: left 1, next 0, the block not twisted yet. Later
+        // left + next = 625, with `next` words of the block read.
+        let used = match (left, next) {
+            (1, 0) => STATE_WORDS,
+            (l, n) if l >= 1 && n <= STATE_WORDS as u64 && l as u64 + n == 625 => n as usize,
+            _ => return None,
+        };
+        let mut words = [0u32; STATE_WORDS];
+        for (k, w) in words.iter_mut().enumerate() {
+            *w = u32::try_from(u64_at(TORCH_WORDS + 8 * k)?).ok()?;
+        }
+        Some(Mt19937 { words, used })
+    }
+
+    /// Write this generator's position into `state`, which came from
+    /// [`Mt19937::from_torch_state`] (everything else in it stays).
+    pub fn write_torch_state(&self, state: &mut [u8]) {
+        if state.len() != TORCH_STATE_BYTES {
+            return;
+        }
+        let used = self.used.clamp(1, STATE_WORDS);
+        state[TORCH_LEFT..TORCH_LEFT + 4].copy_from_slice(&(625 - used as i32).to_le_bytes());
+        state[TORCH_NEXT..TORCH_NEXT + 8].copy_from_slice(&(used as u64).to_le_bytes());
+        for (k, &w) in self.words.iter().enumerate() {
+            let at = TORCH_WORDS + 8 * k;
+            state[at..at + 8].copy_from_slice(&u64::from(w).to_le_bytes());
+        }
+    }
+}
+
 fn temper(mut y: u32) -> u32 {
     y ^= y >> 11;
     y ^= (y << 7) & 0x9d2c_5680;
@@ -235,6 +300,11 @@ impl Best {
 
 fn check_map(len: u64, indices: &[u64], weights: &[f32]) -> Result<()> {
     let bad = |why: String| Err(Error::InvalidData(why));
+    if len > u64::MAX / 2 {
+        return bad(format!(
+            "{len} elements: more than a generator stream can cover"
+        ));
+    }
     if indices.len() != weights.len() {
         return bad(format!(
             "{} indices for {} weights",
@@ -310,8 +380,10 @@ mod tests {
             let p: Vec<f32> = (0..len)
                 .map(|i| match maps.next_u32() % 10 {
                     0 | 1 => (maps.next_u32() % 5) as f32 * 0.25,
-                    // Ratios that underflow to 0 and tie with the zero weights.
+                    // Ratios that underflow to 0 and tie with the zero weights,
+                    // or overflow to infinity and tie among themselves.
                     2 if case % 4 == 0 => 1e-44,
+                    2 if case % 4 == 1 => 3.0e38,
                     _ if i == len / 2 => 1.0,
                     _ => 0.0,
                 })
@@ -344,6 +416,52 @@ mod tests {
     }
 
     #[test]
+    fn a_zero_variate_across_a_twist_wins_as_nan() {
+        // Element 0's high word is the block's last (state word 623, 0 tempers
+        // to 0); its low word is the next block's first, which the twist
+        // makes words[397] when words[0] and words[1] are 0.
+        let mut rng = seeded(8);
+        rng.used = STATE_WORDS - 1;
+        for k in [0, 1, SHIFT, STATE_WORDS - 1] {
+            rng.words[k] = 0;
+        }
+        let p = [0.0f32, 1.0, 2.0];
+        let mut b = rng.clone();
+        let (indices, weights) = sparse(&p);
+        assert_eq!(multinomial_one(&mut rng, 3, &indices, &weights).unwrap(), 0);
+        assert_eq!(brute(&mut b, &p), 0);
+        assert_eq!(rng, b);
+    }
+
+    #[test]
+    fn torch_state_bytes_round_trip_and_odd_ones_are_refused() {
+        let mut state = vec![0u8; TORCH_STATE_BYTES];
+        state[TORCH_SEEDED..TORCH_SEEDED + 4].copy_from_slice(&1i32.to_le_bytes());
+        state[TORCH_LEFT..TORCH_LEFT + 4].copy_from_slice(&1i32.to_le_bytes());
+        for k in 0..STATE_WORDS {
+            let at = TORCH_WORDS + 8 * k;
+            state[at..at + 8].copy_from_slice(&(k as u64 * 7919).to_le_bytes());
+        }
+        state[TORCH_STATE_BYTES - 1] = 0xab; // a cache byte, kept as it is
+        let mut rng = Mt19937::from_torch_state(&state).unwrap();
+        assert_eq!((rng.used, rng.words[3]), (STATE_WORDS, 3 * 7919));
+        rng.next_u32();
+        let mut written = state.clone();
+        rng.write_torch_state(&mut written);
+        assert_eq!(Mt19937::from_torch_state(&written), Some(rng));
+        assert_eq!(written[TORCH_STATE_BYTES - 1], 0xab);
+        let odd = |at: usize, bytes: &[u8]| {
+            let mut s = state.clone();
+            s[at..at + bytes.len()].copy_from_slice(bytes);
+            Mt19937::from_torch_state(&s)
+        };
+        assert_eq!(odd(TORCH_SEEDED, &0i32.to_le_bytes()), None);
+        assert_eq!(odd(TORCH_LEFT, &5i32.to_le_bytes()), None);
+        assert_eq!(odd(TORCH_WORDS + 8, &(1u64 << 32).to_le_bytes()), None);
+        assert_eq!(Mt19937::from_torch_state(&state[1..]), None);
+    }
+
+    #[test]
     fn bad_maps_are_refused() {
         let mut rng = seeded(1);
         for (indices, weights) in [
@@ -356,6 +474,11 @@ mod tests {
             (vec![0, 1], vec![1.0]),
         ] {
             let e = multinomial_one(&mut rng, 4, &indices, &weights).unwrap_err();
+            assert!(matches!(e, Error::InvalidData(_)), "{e}");
+        }
+        for len in [u64::MAX, u64::MAX / 2 + 1] {
+            let (indices, weights) = (vec![0u64], vec![1.0f32]);
+            let e = multinomial_one(&mut rng, len, &indices, &weights).unwrap_err();
             assert!(matches!(e, Error::InvalidData(_)), "{e}");
         }
     }

@@ -234,9 +234,8 @@ pub struct PartialChunk {
 impl PartialChunk {
     /// End in `buf` of the bytes held, if the fields agree.
     fn filled(&self) -> Option<usize> {
-        (self.head + self.valid)
-            .checked_sub(self.first)
-            .filter(|&f| f >= self.head && f <= self.buf.len())
+        let held = self.valid.checked_sub(self.first)?;
+        self.head.checked_add(held).filter(|&f| f <= self.buf.len())
     }
 
     /// Bytes of output held just before `filled` (the chunk's, and straight
@@ -265,11 +264,12 @@ impl PartialChunk {
     /// A copy of the bytes held from chunk byte `from` on (at least
     /// `first`), in a buffer of their size.
     pub fn compact(&self, from: usize) -> PartialChunk {
-        let from = from.clamp(self.first, self.valid);
-        let lo = self.head + (from - self.first);
-        let hi = self.filled().unwrap_or(lo).max(lo);
+        let from = from.max(self.first).min(self.valid.max(self.first));
+        let bytes = self
+            .filled()
+            .and_then(|hi| self.buf.get(self.head + (from - self.first)..hi));
         PartialChunk {
-            buf: self.buf.get(lo..hi).map(<[u8]>::to_vec).unwrap_or_default(),
+            buf: bytes.map(<[u8]>::to_vec).unwrap_or_default(),
             head: 0,
             first: from,
             valid: self.valid,
@@ -296,8 +296,8 @@ impl PartialChunk {
         if from < self.first || to < from || to > self.valid {
             return None;
         }
-        let lo = self.head + (from - self.first);
-        self.buf.get(lo..lo + (to - from))
+        let lo = self.head.checked_add(from - self.first)?;
+        self.buf.get(lo..lo.checked_add(to - from)?)
     }
 }
 
@@ -403,7 +403,8 @@ pub fn continue_chunk(
     part: &mut PartialChunk,
     need: usize,
 ) -> Result<()> {
-    let Some(from) = part.stop.take() else {
+    // Checked before taking the stop: a part refused stays as it was.
+    let Some(from) = part.stop.clone() else {
         return Err(Error::gzip(a.bit / 8, "chunk cannot be continued"));
     };
     let end = stop_for(a, b, need);
@@ -437,6 +438,8 @@ pub fn continue_chunk(
     let end_point = end.as_ref().unwrap_or(b);
     let input = ChunkInput::prepare(src, &start, end_point, &mut d)?;
     let prefix = prefix_len(&start);
+    // From here on a failure leaves the part unfit to continue.
+    part.stop = None;
     part.buf.truncate(filled);
     part.buf.reserve_exact(more);
     if let Some(base) = filled.checked_sub(prefix) {

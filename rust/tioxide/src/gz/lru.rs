@@ -116,6 +116,11 @@ impl<K: Eq + Hash + Clone, V: Clone> ByteLru<K, V> {
         }
     }
 
+    /// The budget in bytes.
+    pub fn budget(&self) -> usize {
+        self.budget.load(Ordering::Relaxed)
+    }
+
     /// Counters.
     pub fn stats(&self) -> LruStats {
         let budget = self.budget.load(Ordering::Relaxed);

@@ -126,7 +126,8 @@ impl Chunk {
 /// one per thread: parallel reads run on threads started for the call.
 static SCRATCH: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
-/// Most bytes of scratch buffers kept between reads.
+/// Most bytes of scratch buffers kept between reads (and at most an eighth
+/// of the chunk cache's budget).
 const SCRATCH_KEEP: usize = 32 << 20;
 
 fn take_scratch() -> Vec<u8> {
@@ -138,9 +139,11 @@ fn take_scratch() -> Vec<u8> {
 }
 
 fn give_back_scratch(buf: Vec<u8>) {
+    // Outside the chunk budget: at most an eighth of it.
+    let most = SCRATCH_KEEP.min(CHUNKS.budget() / 8);
     let mut pool = SCRATCH.lock().unwrap_or_else(|p| p.into_inner());
     let held: usize = pool.iter().map(Vec::capacity).sum();
-    if held + buf.capacity() <= SCRATCH_KEEP {
+    if held + buf.capacity() <= most {
         pool.push(buf);
     }
 }
@@ -376,8 +379,12 @@ impl<'a> IndexedGz<'a> {
             Some(part) => part,
             None => decode_chunk_in(self.src, a, b, Some(need), take_scratch())?,
         };
-        // What later reads can continue from: the last window before the stop.
-        let keep_from = lo.min(part.valid.saturating_sub(WINDOW));
+        // What later reads can continue from: the last window before the
+        // stop (nothing continues a part without one).
+        let keep_from = match part.stop {
+            Some(_) => lo.min(part.valid.saturating_sub(WINDOW)),
+            None => lo,
+        };
         let chunk = Arc::new(Chunk {
             part: part.compact(keep_from),
             source: self.id.clone().unwrap_or_default(),
