@@ -130,12 +130,19 @@ type HeaderKey = (FileKey, Option<FileKey>);
 pub static HEADERS: StatCache<HeaderKey, (NiftiHeader, bool)> = StatCache::new(256);
 
 pub(crate) fn open(path: &Path) -> Result<File> {
-    Ok(open_with_metadata(path)?.0)
+    Ok(open_checked(path)?.0)
 }
 
-/// [`open`], with the file's metadata (read once: every `fstat` counts in a
-/// hot patch read of about 30 µs).
-pub(crate) fn open_with_metadata(path: &Path) -> Result<(File, std::fs::Metadata)> {
+/// An image's data file, open, with its identity (size included) from the
+/// one `fstat` that opening it takes: a hot patch read costs about 30 µs,
+/// and each further `fstat` about 1.
+pub(crate) struct DataFile {
+    pub(crate) file: File,
+    pub(crate) key: FileKey,
+}
+
+/// [`open`], with the file's metadata.
+fn open_checked(path: &Path) -> Result<(File, std::fs::Metadata)> {
     use std::os::unix::fs::OpenOptionsExt;
     // O_NONBLOCK: opening a FIFO with no writer would otherwise block for
     // ever; on a regular file the flag changes nothing.
@@ -312,13 +319,10 @@ impl NiftiFile {
     fn read_raw_inner(&self, region: Option<&Region>) -> Result<NiftiArray> {
         voxels::assemble(&self.header, region, |positive, whole| {
             match (self.data_gzipped, whole) {
-                (false, true) => self.read_plain_full(&open_with_metadata(&self.paths.data)?),
+                (false, true) => self.read_plain_full(&self.open_data()?),
                 (false, false) => self.read_plain_region(positive),
-                (true, true) => self.read_gz_full(&open(&self.paths.data)?),
-                (true, false) => {
-                    let (file, meta) = open_with_metadata(&self.paths.data)?;
-                    self.read_gz_region(&file, &FileKey::from_metadata(&meta), positive)
-                }
+                (true, true) => self.read_gz_full(&self.open_data()?),
+                (true, false) => self.read_gz_region(&self.open_data()?, positive),
             }
         })
     }
@@ -349,8 +353,16 @@ impl NiftiFile {
         Ok(())
     }
 
-    fn read_plain_full(&self, (file, meta): &(File, std::fs::Metadata)) -> Result<VoxelBuffer> {
-        self.check_len(meta.len())?;
+    /// The data file, open.
+    pub(crate) fn open_data(&self) -> Result<DataFile> {
+        let (file, meta) = open_checked(&self.paths.data)?;
+        let key = FileKey::from_metadata(&meta);
+        Ok(DataFile { file, key })
+    }
+
+    fn read_plain_full(&self, data: &DataFile) -> Result<VoxelBuffer> {
+        let file = &data.file;
+        self.check_len(data.key.size())?;
         let offset = self.header.vox_offset();
         // SAFETY: `pread_exact` returns Ok only once all `len` bytes are read.
         // The buffer's pages are faulted in on another core meanwhile: the
@@ -474,17 +486,17 @@ impl NiftiFile {
     }
 
     /// The data file as a gzip source for random access (cached by identity).
-    pub(crate) fn indexed<'a>(&self, file: &'a File) -> Result<IndexedGz<'a>> {
-        indexed_file(file, &self.paths.data)
+    pub(crate) fn indexed<'a>(&self, data: &'a DataFile) -> IndexedGz<'a> {
+        indexed_with_key(&data.file, &self.paths.data, &data.key)
     }
 
-    pub(crate) fn read_gz_full(&self, file: &File) -> Result<VoxelBuffer> {
+    pub(crate) fn read_gz_full(&self, data: &DataFile) -> Result<VoxelBuffer> {
         let h = &self.header;
-        let len = file.metadata()?.len();
+        let (file, len) = (&data.file, data.key.size());
         self.check_gz_can_hold(len, h.vox_offset() + h.data_bytes() as u64)?;
         let prefix = h.vox_offset() as usize;
         // With a complete seek index, every core inflates part of the stream.
-        let source = self.indexed(file)?;
+        let source = self.indexed(data);
         if let Some(whole) = source.kept_voxels() {
             let mut buf = VoxelBuffer::zeroed(whole.bytes().len())?;
             buf.bytes_mut().copy_from_slice(whole.bytes());
@@ -554,14 +566,14 @@ impl NiftiFile {
             // names the exact problem, if any.
             (buf, Ok(Inflated::Overflow) | Err(_)) => {
                 drop(buf);
-                self.read_gz_verified(file)
+                self.read_gz_verified(data)
             }
         }
     }
 
     /// Inflate the chunks of the stream that `region` touches, through the
     /// file's seek index (built as far as needed on the way).
-    fn read_gz_region(&self, file: &File, key: &FileKey, region: &Region) -> Result<VoxelBuffer> {
+    fn read_gz_region(&self, data: &DataFile, region: &Region) -> Result<VoxelBuffer> {
         let h = &self.header;
         let elem = h.datatype().size();
         if region.num_elements() == 0 {
@@ -569,9 +581,9 @@ impl NiftiFile {
         }
         let base = h.vox_offset();
         let needed = base + region::end_offset(region, h.shape(), elem);
-        self.check_gz_can_hold(key.size(), needed)?;
-        let source = indexed_with_key(file, &self.paths.data, key);
-        if let Some(whole) = self.whole_for_regions(file, &source, needed)? {
+        self.check_gz_can_hold(data.key.size(), needed)?;
+        let source = self.indexed(data);
+        if let Some(whole) = self.whole_for_regions(data, &source, needed)? {
             return region::extract(whole.bytes(), h.shape(), elem, region);
         }
         voxels::gather(h, region, |ranges, f| source.read_ranges(ranges, f))
@@ -586,7 +598,7 @@ impl NiftiFile {
     /// cache of whole streams.
     pub(crate) fn whole_for_regions(
         &self,
-        file: &File,
+        data: &DataFile,
         source: &IndexedGz<'_>,
         needed: u64,
     ) -> Result<Option<Arc<VoxelBuffer>>> {
@@ -600,7 +612,7 @@ impl NiftiFile {
             && source.could_keep(h.data_bytes())
             && !source.known()?
         {
-            let whole = Arc::new(self.read_gz_full(file)?);
+            let whole = Arc::new(self.read_gz_full(data)?);
             source.keep_voxels(&whole);
             return Ok(Some(whole));
         }
@@ -610,12 +622,12 @@ impl NiftiFile {
     /// Inflate the whole stream front to back, checking every member's CRC32
     /// and ISIZE to the end of the stream, and keep the voxels: the slow
     /// path that names the exact problem of a damaged or oversized stream.
-    fn read_gz_verified(&self, file: &File) -> Result<VoxelBuffer> {
+    fn read_gz_verified(&self, data: &DataFile) -> Result<VoxelBuffer> {
         let h = &self.header;
         let base = h.vox_offset();
-        self.check_gz_can_hold(file.metadata()?.len(), base + h.data_bytes() as u64)?;
+        self.check_gz_can_hold(data.key.size(), base + h.data_bytes() as u64)?;
         let mut out = VoxelBuffer::zeroed(h.data_bytes())?;
-        let mut stream = GzStream::new(file, 256 << 10);
+        let mut stream = GzStream::new(&data.file, 256 << 10);
         stream.skip_to(base, "voxel data (decompressed)")?;
         stream.read_exact(out.bytes_mut(), "voxel data (decompressed)")?;
         stream.drain()?;

@@ -6,7 +6,7 @@
 
 use crate::buffer::VoxelBuffer;
 use crate::error::{Error, Result};
-use crate::file::{open, NiftiArray, NiftiFile};
+use crate::file::{NiftiArray, NiftiFile};
 use crate::region::{self, Region};
 use crate::voxels;
 
@@ -29,10 +29,10 @@ impl NiftiFile {
             return Ok(());
         }
         let run = || -> Result<()> {
-            let file = open(&self.paths.data)?;
-            let source = self.indexed(&file)?;
+            let data = self.open_data()?;
+            let source = self.indexed(&data);
             if source.kept_voxels().is_none() {
-                let whole = std::sync::Arc::new(self.read_gz_full(&file)?);
+                let whole = std::sync::Arc::new(self.read_gz_full(&data)?);
                 source.keep_voxels(&whole);
             }
             Ok(())
@@ -46,8 +46,7 @@ impl NiftiFile {
             return Ok(());
         }
         let run = || -> Result<()> {
-            let file = open(&self.paths.data)?;
-            self.indexed(&file)?.drop_voxels();
+            self.indexed(&self.open_data()?).drop_voxels();
             Ok(())
         };
         run().map_err(|e| e.in_file(&self.paths.data))
@@ -80,10 +79,10 @@ impl NiftiFile {
             .map(|p| base + region::end_offset(p, shape, elem))
             .max()
             .unwrap_or(base);
-        let file = open(&self.paths.data)?;
-        self.check_gz_can_hold(file.metadata()?.len(), needed)?;
-        let source = self.indexed(&file)?;
-        let mut buffers = if let Some(whole) = self.whole_for_regions(&file, &source, needed)? {
+        let data = self.open_data()?;
+        self.check_gz_can_hold(data.key.size(), needed)?;
+        let source = self.indexed(&data);
+        let mut buffers = if let Some(whole) = self.whole_for_regions(&data, &source, needed)? {
             positive
                 .iter()
                 .map(|p| region::extract(whole.bytes(), shape, elem, p))
