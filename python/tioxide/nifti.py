@@ -315,34 +315,15 @@ def read(
     if region is None:
         return _to_array(_core.read(path))  # type: ignore[arg-type]
     name = os.fspath(path)  # type: ignore[arg-type]
-    slices = _plain_slices(region)
-    if slices is not None:
-        # A patch's usual form: the core opens the file once and cuts it.
-        raw = _core.read_slices(name, slices)
-        if raw is not None:
-            return _to_array(raw)
+    if type(region) is tuple:
+        # A patch's usual form, a tuple of slices: the core opens the file
+        # once, cuts it and makes the array (None for any other index).
+        done = _core.read_slices(name, region)
+        if done is not None:
+            return done
     shape = tuple(_core.read_shape(name))
     axes, out_shape = _region_for(region, shape, name)
     return _to_array(_core.read(name, axes)).reshape(out_shape, order="F")
-
-
-_BIG = 1 << 62  # beyond any axis; the core takes 64-bit bounds
-
-
-def _plain_slices(region: Any) -> list[tuple[int | None, int | None, int | None]] | None:
-    """``region`` as ``(start, stop, step)`` triples if it is a tuple of
-    slices whose fields are ``int`` or ``None``; ``None`` otherwise."""
-    if type(region) is not tuple:
-        return None
-    out = []
-    for item in region:
-        if type(item) is not slice:
-            return None
-        fields = (item.start, item.stop, item.step)
-        if not all(f is None or (type(f) is int and -_BIG < f < _BIG) for f in fields):
-            return None
-        out.append(fields)
-    return out
 
 
 def read_many(path: PathLike, regions: Sequence[Any]) -> list[npt.NDArray[Any]]:

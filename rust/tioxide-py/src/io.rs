@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
+use pyo3::types::{PyInt, PySlice, PyString, PyTuple};
 use tioxide::{
     AxisRange, DataType, Extension, FieldValue, Format, NiftiArray, NiftiFile, Region, WriteOptions,
 };
@@ -37,16 +39,21 @@ pub fn read<'py>(
     to_result(py, array.map_err(to_py)?)
 }
 
-/// Read the region a tuple of Python slices `(start, stop, step)` picks (as
-/// numpy indexing does), opening the file once; `None` when the slices do
-/// not fit the image (more than its axes, a zero step): the caller's general
-/// path then names the problem.
+/// Read the region `region` picks (as numpy indexing does) when it is a
+/// tuple of slices whose fields are integers or `None`, opening the file
+/// once, and give the voxels as an array of their dtype and shape. `None`
+/// for any other index, slices that do not fit the image (more than its
+/// axes, a zero step) and RGB voxels: the caller's general path then reads
+/// them or names the problem.
 #[pyfunction]
 pub fn read_slices<'py>(
     py: Python<'py>,
     path: PathBuf,
-    slices: Vec<(Option<i64>, Option<i64>, Option<i64>)>,
-) -> PyResult<Option<ReadResult<'py>>> {
+    region: &Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let Some(slices) = plain_slices(region) else {
+        return Ok(None);
+    };
     let array = py.detach(|| {
         let file = NiftiFile::open(&path)?;
         match Region::from_slices(file.header().shape(), &slices) {
@@ -55,8 +62,42 @@ pub fn read_slices<'py>(
         }
     });
     crate::gz::flush_warnings(py)?;
-    array.map_err(to_py)?.map(|a| to_result(py, a)).transpose()
+    match array.map_err(to_py)? {
+        Some(array) => crate::ndarray::to_ndarray(py, array),
+        None => Ok(None),
+    }
 }
+
+/// `(start, stop, step)` of each slice of `region`, if it is a tuple of
+/// slices with integer (`__index__`) or `None` fields within 64 bits.
+fn plain_slices(region: &Bound<'_, PyAny>) -> Option<Vec<Bounds>> {
+    let tuple = region.cast::<PyTuple>().ok()?;
+    let py = region.py();
+    let field = |s: &Bound<'_, PySlice>, name: &Bound<'_, PyString>| -> Option<Option<i64>> {
+        let v = s.getattr(name).ok()?;
+        if v.is_none() {
+            return Some(None);
+        }
+        // Exact ints only, as numpy takes floats nowhere: anything else
+        // (a float, a huge int) is left to the general path to refuse.
+        v.cast::<PyInt>().ok()?.extract::<i64>().ok().map(Some)
+    };
+    let (start, stop, step) = (
+        intern!(py, "start"),
+        intern!(py, "stop"),
+        intern!(py, "step"),
+    );
+    tuple
+        .iter()
+        .map(|item| {
+            let s = item.cast::<PySlice>().ok()?;
+            Some((field(s, start)?, field(s, stop)?, field(s, step)?))
+        })
+        .collect()
+}
+
+/// A slice's `(start, stop, step)`.
+type Bounds = (Option<i64>, Option<i64>, Option<i64>);
 
 /// Read several regions of one image (each as `read` would), inflating what
 /// they share of a gzip stream once.
@@ -109,7 +150,7 @@ pub fn region_of(region: Option<Vec<(usize, isize, usize)>>) -> Option<Region> {
 /// buffer pool when the array dies, so that the next whole-volume read
 /// reuses its memory (see `tioxide::pool`).
 #[pyclass(frozen)]
-struct Voxels(Vec<u64>);
+pub struct Voxels(pub Vec<u64>);
 
 impl Drop for Voxels {
     fn drop(&mut self) {

@@ -6,6 +6,7 @@ mod errors;
 mod gz;
 mod header;
 mod io;
+mod ndarray;
 mod stream;
 
 use pyo3::prelude::*;

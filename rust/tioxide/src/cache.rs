@@ -40,6 +40,9 @@ pub struct FileKey {
     ino: u64,
     size: u64,
     mtime_ns: i128,
+    /// Status change time: what a rewrite that puts the size and mtime
+    /// back (`touch -r`, `cp -p`, `rsync -t` in place) cannot restore.
+    ctime_ns: i128,
 }
 
 impl FileKey {
@@ -60,6 +63,7 @@ impl FileKey {
             ino: m.ino(),
             size: m.size(),
             mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+            ctime_ns: i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec()),
         }
     }
 
@@ -93,7 +97,11 @@ impl<K: PartialEq + Copy, V: Clone> StatCache<K, V> {
         make: impl FnOnce() -> Result<V>,
     ) -> Result<V> {
         if let Some(mut entries) = lock_briefly(&self.entries) {
-            if let Some(i) = entries.iter().position(|(p, k, _)| p == path && *k == key) {
+            // From the most recently used end, identity before path: a
+            // patch queue opens the same few of many files again and again,
+            // and a `Path` comparison walks both paths' components.
+            let same = |(p, k, _): &(PathBuf, K, V)| *k == key && p.as_os_str() == path.as_os_str();
+            if let Some(i) = entries.iter().rposition(same) {
                 let entry = entries.remove(i);
                 let value = entry.2.clone();
                 entries.push(entry);

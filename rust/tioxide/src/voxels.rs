@@ -65,9 +65,12 @@ pub fn row_ranges(h: &NiftiHeader, region: &Region) -> Vec<(u64, u64)> {
     let elem = h.datatype().size();
     let base = h.vox_offset();
     let (span, _) = region::row_extent(region, elem);
-    Rows::new(region, h.shape(), elem)
-        .map(|off| (base + off, base + off + span as u64))
-        .collect()
+    let rows = region.0.iter().skip(1).map(|r| r.count).product::<usize>();
+    let mut ranges = Vec::with_capacity(if region.num_elements() == 0 { 0 } else { rows });
+    ranges.extend(
+        Rows::new(region, h.shape(), elem).map(|off| (base + off, base + off + span as u64)),
+    );
+    ranges
 }
 
 /// The stored bytes of a positive-step `region`, fetched as one byte range

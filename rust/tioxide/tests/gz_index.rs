@@ -442,3 +442,38 @@ fn continuing_a_chunk_wrongly_is_an_error() {
     shifted.valid -= 1;
     assert!(continue_chunk(&gz, a, b, &mut shifted, part.valid + 10).is_err());
 }
+
+/// A patch read again from a hot file is cut from the cached chunks alone:
+/// rows of every chunk, rows across checkpoints and empty rows each give
+/// the data's bytes, the first time (inflating) and the next (cached).
+#[test]
+fn patch_rows_read_again_from_cached_chunks() {
+    use tioxide::gz::IndexedGz;
+    let data = image_like(6 << 20, 33);
+    let gz = gzip(&data, 6);
+    let id = format!("hot-rows-{}", std::process::id());
+    let reader = IndexedGz::new(&gz, Some(id), None);
+    let index = reader.build().unwrap();
+    let mut rng = Lcg(11);
+    for round in 0..60 {
+        // A patch: rows of `row` bytes, `stride` apart, from a random start;
+        // strides near a chunk's size put rows across checkpoints.
+        let row = 1 + rng.below(3000) as u64;
+        let stride = row + rng.below(300_000) as u64;
+        let start = rng.below(1 << 20) as u64;
+        let mut ranges: Vec<(u64, u64)> = (0..1 + rng.below(200) as u64)
+            .map(|k| start + k * stride)
+            .take_while(|&s| s + row <= data.len() as u64)
+            .map(|s| (s, s + row))
+            .collect();
+        if round % 7 == 0 {
+            // An empty range among the rows.
+            let at = ranges.first().map_or(0, |r| r.0);
+            ranges.insert(0, (at, at));
+        }
+        for pass in 0..2 {
+            assert_reads(&reader, &data, &ranges, round * 2 + pass);
+        }
+    }
+    assert!(index.chunks() >= 6, "{} chunks", index.chunks());
+}

@@ -69,6 +69,25 @@ impl<K: Eq + Hash + Clone, V: Clone> ByteLru<K, V> {
         }
     }
 
+    /// The values for all of `keys`, in order, under one lock; `None`
+    /// (nothing counted, nothing touched) unless every one is cached.
+    pub fn get_all(&self, keys: &[K]) -> Option<Vec<V>> {
+        let mut guard = lock_briefly(&self.inner)?;
+        let inner = guard.as_mut()?;
+        if !keys.iter().all(|k| inner.map.contains_key(k)) {
+            return None;
+        }
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            inner.tick += 1;
+            let entry = inner.map.get_mut(key)?;
+            entry.2 = inner.tick;
+            out.push(entry.0.clone());
+        }
+        inner.hits += keys.len() as u64;
+        Some(out)
+    }
+
     /// Store `value`, which holds `size` bytes, evicting the least recently
     /// used entries to stay within the budget. Values larger than the whole
     /// budget are not stored.

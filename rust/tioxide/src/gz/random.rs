@@ -94,6 +94,110 @@ pub fn clear_caches() {
 /// A chunk by its number in the index.
 type HeldChunk = (usize, Arc<Chunk>);
 
+/// A chunk a read touches, by its number in the index, with the first and
+/// the end of the bytes needed of it.
+type NeededChunk = (usize, (usize, usize));
+
+/// Each chunk of `index` that `ranges` (sorted, not overlapping, inside
+/// what the index covers) touch, with the first and the end of the bytes
+/// needed of it. The ranges of a chunk follow each other, so the first
+/// range in it gives the first byte needed and the last one the end.
+fn chunks_needed(index: &SeekIndex, ranges: &[(u64, u64)]) -> Vec<NeededChunk> {
+    let mut needed: Vec<NeededChunk> = Vec::new();
+    let (Some(first), Some(second)) = (index.points.first(), index.points.get(1)) else {
+        return needed;
+    };
+    // The chunk the cursor is in, its bounds, and the bytes needed of it
+    // so far (`lo > need`: none yet): locals, as a patch has a thousand rows.
+    let (mut i, mut c0, mut c1) = (0usize, first.out, second.out);
+    let (mut lo, mut need) = (usize::MAX, 0usize);
+    for &(s, e) in ranges {
+        if s >= e {
+            continue;
+        }
+        while c1 <= s {
+            if lo <= need {
+                needed.push((i, (lo, need)));
+            }
+            (lo, need) = (usize::MAX, 0);
+            i += 1;
+            let Some(next) = index.points.get(i + 1) else {
+                return needed;
+            };
+            (c0, c1) = (c1, next.out);
+        }
+        lo = lo.min((s - c0) as usize);
+        need = need.max((e.min(c1) - c0) as usize);
+        if e > c1 {
+            // A range across checkpoints: every chunk up to its end.
+            needed.push((i, (lo, need)));
+            let last = index.chunk_at(e - 1);
+            for j in i + 1..last {
+                let (a, b) = index.chunk_range(j);
+                needed.push((j, (0, (b - a) as usize)));
+            }
+            i = last;
+            (c0, c1) = index.chunk_range(last);
+            (lo, need) = (0, (e.min(c1) - c0) as usize);
+        }
+    }
+    if lo <= need {
+        needed.push((i, (lo, need)));
+    }
+    needed
+}
+
+/// Call `f(k, bytes)` with the bytes of each range `k` of `ranges` (sorted,
+/// not overlapping), all of them held by `chunks`: those of `needed`, in
+/// order, every chunk the ranges touch.
+fn cut_ranges(
+    index: &SeekIndex,
+    needed: &[NeededChunk],
+    chunks: &[Arc<Chunk>],
+    ranges: &[(u64, u64)],
+    f: &mut dyn FnMut(usize, &[u8]),
+) -> Result<()> {
+    let missing = || Error::InvalidData("a range outside the chunks found for it".into());
+    let bounds = |j: usize| -> Result<(u64, u64)> {
+        let &(i, _) = needed.get(j).ok_or_else(missing)?;
+        match (index.points.get(i), index.points.get(i + 1)) {
+            (Some(a), Some(b)) => Ok((a.out, b.out)),
+            _ => Err(missing()),
+        }
+    };
+    let mut joined = Vec::new();
+    let (mut j, mut at) = (0usize, bounds(0)?);
+    for (k, &(s, e)) in ranges.iter().enumerate() {
+        if s >= e {
+            f(k, &[]);
+            continue;
+        }
+        while at.1 <= s {
+            j += 1;
+            at = bounds(j)?;
+        }
+        let (c0, c1) = at;
+        if e <= c1 {
+            f(k, chunks[j].range(s - c0, e - c0)?);
+            continue;
+        }
+        // A range across checkpoints: its pieces joined.
+        joined.clear();
+        let mut m = j;
+        loop {
+            let (c0, c1) = bounds(m)?;
+            let chunk = chunks.get(m).ok_or_else(missing)?;
+            joined.extend_from_slice(chunk.range(s.max(c0) - c0, e.min(c1) - c0)?);
+            if e <= c1 {
+                break;
+            }
+            m += 1;
+        }
+        f(k, &joined);
+    }
+    Ok(())
+}
+
 /// Bytes of an inflated chunk (from the first byte a read needed, or the
 /// last 32 KiB before where it stopped if that is sooner, up to `valid`),
 /// in a buffer of their size. `source` names the stream it came from.
@@ -356,6 +460,21 @@ impl<'a> IndexedGz<'a> {
             .filter(|c| c.source == *id)
     }
 
+    /// The cached chunks of `needed`, in order, if every one holds the
+    /// bytes needed of it: a hot patch, looked up under one lock.
+    fn all_cached(&self, index: &SeekIndex, needed: &[NeededChunk]) -> Option<Vec<Arc<Chunk>>> {
+        let id = self.id.as_ref()?;
+        let keys: Vec<(u64, u64)> = needed
+            .iter()
+            .map(|&(i, _)| Some((self.id_hash, index.points.get(i)?.out)))
+            .collect::<Option<_>>()?;
+        let chunks = CHUNKS.get_all(&keys)?;
+        let fit = |(c, &(_, (lo, need))): (&Arc<Chunk>, &NeededChunk)| {
+            c.source == *id && c.holds(lo, need)
+        };
+        chunks.iter().zip(needed).all(fit).then_some(chunks)
+    }
+
     /// Chunk `i` holding at least its bytes `lo..need`: `prior`, a part of
     /// it inflated before, is continued when it can be.
     fn inflate_chunk(
@@ -418,27 +537,10 @@ impl<'a> IndexedGz<'a> {
             });
         }
         let mut held: BTreeMap<usize, Arc<Chunk>> = kept.into_iter().collect();
-        // Each chunk touched, with the first and the end of the bytes needed.
-        let mut needed: Vec<(usize, (usize, usize))> = Vec::new();
-        let mut cursor = 0usize;
-        for &(s, e) in ranges {
-            if s < e {
-                while index.points[cursor + 1].out <= s {
-                    cursor += 1;
-                }
-                let last = if e <= index.points[cursor + 1].out {
-                    cursor
-                } else {
-                    index.chunk_at(e - 1)
-                };
-                for i in cursor..=last {
-                    let (c0, c1) = index.chunk_range(i);
-                    let (lo, need) = ((s.max(c0) - c0) as usize, (e.min(c1) - c0) as usize);
-                    match needed.last_mut() {
-                        Some((j, (l, n))) if *j == i => (*l, *n) = ((*l).min(lo), (*n).max(need)),
-                        _ => needed.push((i, (lo, need))),
-                    }
-                }
+        let needed = chunks_needed(&index, ranges);
+        if held.is_empty() {
+            if let Some(chunks) = self.all_cached(&index, &needed) {
+                return cut_ranges(&index, &needed, &chunks, ranges, f);
             }
         }
         let mut next = 0usize;
