@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import torch
 from torch import Tensor
 
+from ._stacking import stack
 from .affine import AffineMatrix
 from .image import Image, ScalarImage
 from .invertible import Invertible
@@ -59,7 +60,7 @@ class ImagesBatch(Invertible):
         """
         if not images:
             raise ValueError("Cannot create batch from empty list")
-        stacked = torch.stack([image.data for image in images])
+        stacked = stack([image.data for image in images])
         affines = [image.affine.clone() for image in images]
         return cls(stacked, affines, image_class=type(images[0]))
 

@@ -8,6 +8,12 @@
 //! one buffer is kept, only between 16 and 256 MiB, and its pages are marked
 //! `MADV_FREE`: the kernel takes them back if it needs memory (the next read
 //! then faults them in again, as it would have anyway).
+//!
+//! Patches are the same story at a smaller size: a patch queue reads a
+//! 1 MiB patch, stacks it into a batch and drops it, thousands of times; a
+//! fresh megabyte costs 256 page faults, ten times the copy of the patch.
+//! So up to [`SMALL_KEEP`] bytes of buffers from 64 KiB up to 16 MiB are
+//! kept too, and handed to reads of about their size.
 
 use std::sync::Mutex;
 
@@ -15,16 +21,41 @@ use crate::cache::lock_briefly;
 use crate::pages;
 
 /// Smallest buffer worth keeping, in bytes.
-const KEEP_FROM: usize = 16 << 20;
+pub(crate) const KEEP_FROM: usize = 16 << 20;
 /// Largest buffer kept, in bytes.
 const KEEP_UP_TO: usize = 256 << 20;
 
 static SPARE: Mutex<Option<Vec<u64>>> = Mutex::new(None);
 
+/// Smallest buffer worth keeping among the small ones, in bytes.
+const SMALL_FROM: usize = 64 << 10;
+/// Most bytes of small buffers kept.
+const SMALL_KEEP: usize = 64 << 20;
+/// Small buffers kept, the most recently given back last.
+static SMALL: Mutex<Vec<Vec<u64>>> = Mutex::new(Vec::new());
+
 /// Give back a buffer nothing uses any more (the storage of an array the
-/// caller owned). Kept if its size is in range, replacing the spare.
+/// caller owned). Kept if its size is in range, replacing the spare (or,
+/// if small, the oldest small ones it needs room for).
 pub fn recycle(mut words: Vec<u64>) {
     let bytes = words.capacity() * 8;
+    if (SMALL_FROM..KEEP_FROM).contains(&bytes) {
+        words.clear();
+        let Some(mut small) = lock_briefly(&SMALL) else {
+            return;
+        };
+        let mut held: usize = small.iter().map(|w| w.capacity() * 8).sum();
+        let mut dropped = Vec::new();
+        while held + bytes > SMALL_KEEP && !small.is_empty() {
+            let old = small.remove(0);
+            held -= old.capacity() * 8;
+            dropped.push(old);
+        }
+        small.push(words);
+        drop(small);
+        drop(dropped); // freed outside the lock
+        return;
+    }
     if !(KEEP_FROM..=KEEP_UP_TO).contains(&bytes) {
         return;
     }
@@ -54,11 +85,14 @@ pub fn recycle(mut words: Vec<u64>) {
 /// The spare, if it holds at least `words` and not much more (an empty Vec
 /// with that capacity).
 pub(crate) fn take(words: usize) -> Option<Vec<u64>> {
+    let fits = |s: &Vec<u64>| s.capacity() >= words && s.capacity() <= words + words / 4;
+    if words * 8 < KEEP_FROM {
+        let mut small = lock_briefly(&SMALL)?;
+        let at = small.iter().rposition(fits)?;
+        return Some(small.swap_remove(at));
+    }
     let mut spare = lock_briefly(&SPARE)?;
-    let fits = spare
-        .as_ref()
-        .is_some_and(|s| s.capacity() >= words && s.capacity() <= words + words / 4);
-    if fits {
+    if spare.as_ref().is_some_and(fits) {
         spare.take()
     } else {
         None
@@ -69,20 +103,25 @@ pub(crate) fn take(words: usize) -> Option<Vec<u64>> {
 pub fn clear() {
     let old = lock_briefly(&SPARE).and_then(|mut spare| spare.take());
     drop(old);
+    let small = lock_briefly(&SMALL).map(|mut small| std::mem::take(&mut *small));
+    drop(small);
 }
 
 /// Bytes held by the spare.
 pub fn held() -> usize {
-    lock_briefly(&SPARE)
+    let spare = lock_briefly(&SPARE)
         .and_then(|spare| spare.as_ref().map(Vec::capacity))
-        .map_or(0, |words| words * 8)
+        .map_or(0, |words| words * 8);
+    let small = lock_briefly(&SMALL).map_or(0, |small| {
+        small.iter().map(|w| w.capacity() * 8).sum::<usize>()
+    });
+    spare + small
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
     fn keeps_one_buffer_in_range_and_hands_it_to_a_similar_read() {
         clear();
         recycle(Vec::with_capacity(1 << 10)); // too small
@@ -95,6 +134,25 @@ mod tests {
         assert!(spare.is_empty() && spare.capacity() == (32 << 20) / 8);
         assert_eq!(held(), 0);
         recycle(Vec::with_capacity((300 << 20) / 8)); // too large to keep
+        assert_eq!(held(), 0);
+    }
+
+    #[test]
+    fn keeps_small_buffers_up_to_a_budget_and_hands_out_fits() {
+        // One test touches the pool: the tests of a binary share it.
+        keeps_one_buffer_in_range_and_hands_it_to_a_similar_read();
+        clear();
+        let mib = (1 << 20) / 8;
+        for _ in 0..70 {
+            recycle(vec![7u64; mib]);
+        }
+        assert_eq!(held(), SMALL_KEEP); // the oldest went
+        let got = take(mib - 100).expect("a fit");
+        assert!(got.is_empty() && got.capacity() == mib);
+        assert!(take(mib / 2).is_none()); // a megabyte is too big for it
+        assert!(take(2 * mib).is_none());
+        assert_eq!(held(), SMALL_KEEP - (1 << 20));
+        clear();
         assert_eq!(held(), 0);
     }
 }

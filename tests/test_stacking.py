@@ -1,0 +1,81 @@
+"""Batches are stacked into reused (numpy-made) or, in DataLoader workers,
+shared memory: the result must be exactly ``torch.stack``'s."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from tioxide.data._stacking import stack
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.int8,
+        torch.uint8,
+        torch.int16,
+        torch.int32,
+        torch.int64,
+        torch.bool,
+        torch.complex64,
+        torch.bfloat16,
+    ],
+)
+def test_equals_torch_stack(dtype: torch.dtype) -> None:
+    g = torch.Generator().manual_seed(0)
+    tensors = [(torch.rand(1, 5, 4, 3, generator=g) * 100).to(dtype) for _ in range(4)]
+    got = stack(tensors)
+    want = torch.stack(tensors)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert torch.equal(got, want)
+    assert got.is_contiguous()
+    # Its own memory: changing it leaves the inputs alone.
+    got.zero_()
+    assert torch.equal(torch.stack(tensors), want)
+
+
+def test_non_contiguous_and_mixed_inputs() -> None:
+    a = torch.arange(60, dtype=torch.float32).reshape(3, 4, 5)
+    views = [a.permute(2, 0, 1), a.flip(0).permute(2, 0, 1)]
+    assert torch.equal(stack(views), torch.stack(views))
+    mixed = [torch.ones(2, dtype=torch.int16), torch.ones(2, dtype=torch.float32)]
+    got = stack(mixed)
+    assert got.dtype == torch.stack(mixed).dtype and torch.equal(got, torch.stack(mixed))
+
+
+def test_autograd_still_flows() -> None:
+    x = torch.ones(2, 3, requires_grad=True)
+    out = stack([x, x * 2])
+    out.sum().backward()
+    assert x.grad is not None and torch.equal(x.grad, torch.full((2, 3), 3.0))
+
+
+def test_shape_mismatch_raises_as_torch_does() -> None:
+    with pytest.raises(RuntimeError, match="equal size"):
+        stack([torch.zeros(2), torch.zeros(3)])
+
+
+class _Pieces(Dataset[torch.Tensor]):
+    def __len__(self) -> int:
+        return 8
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return torch.full((1, 4, 4, 4), float(i))
+
+
+def _collate(batch: list[torch.Tensor]) -> tuple[torch.Tensor, bool]:
+    out = stack(batch)
+    return out, out.is_shared()
+
+
+def test_in_a_worker_the_batch_is_in_shared_memory() -> None:
+    loader = DataLoader(_Pieces(), batch_size=4, num_workers=1, collate_fn=_collate)
+    batches = list(loader)
+    assert [shared for _, shared in batches] == [True, True]
+    data = torch.cat([b for b, _ in batches])
+    assert torch.equal(data, torch.stack([_Pieces()[i] for i in range(8)]))
