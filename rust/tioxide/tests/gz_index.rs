@@ -475,5 +475,10 @@ fn patch_rows_read_again_from_cached_chunks() {
             assert_reads(&reader, &data, &ranges, round * 2 + pass);
         }
     }
+    // Only empty ranges: no chunk is needed, each range comes back empty.
+    let empty = [(10u64, 10u64), (5000, 5000)];
+    for pass in 0..2 {
+        assert_reads(&reader, &data, &empty, 1000 + pass);
+    }
     assert!(index.chunks() >= 6, "{} chunks", index.chunks());
 }

@@ -166,17 +166,24 @@ fn cut_ranges(
         }
     };
     let mut joined = Vec::new();
-    let (mut j, mut at) = (0usize, bounds(0)?);
+    // The chunk the cursor is in and its bounds (none before the first
+    // range that is not empty: with only empty ranges, no chunk is needed).
+    let (mut j, mut at) = (0usize, None);
     for (k, &(s, e)) in ranges.iter().enumerate() {
         if s >= e {
             f(k, &[]);
             continue;
         }
-        while at.1 <= s {
+        let mut here = match at {
+            Some(bounds) => bounds,
+            None => bounds(j)?,
+        };
+        while here.1 <= s {
             j += 1;
-            at = bounds(j)?;
+            here = bounds(j)?;
         }
-        let (c0, c1) = at;
+        at = Some(here);
+        let (c0, c1) = here;
         if e <= c1 {
             f(k, chunks[j].range(s - c0, e - c0)?);
             continue;
