@@ -12,7 +12,7 @@
 //! Patches are the same story at a smaller size: a patch queue reads a
 //! 1 MiB patch, stacks it into a batch and drops it, thousands of times; a
 //! fresh megabyte costs 256 page faults, ten times the copy of the patch.
-//! So up to [`SMALL_KEEP`] bytes of buffers from 64 KiB up to 16 MiB are
+//! So up to 64 MiB of buffers from 64 KiB up to 16 MiB are
 //! kept too, and handed to reads of about their size.
 
 use std::sync::Mutex;
