@@ -3,6 +3,7 @@ shared memory: the result must be exactly ``torch.stack``'s."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -79,3 +80,15 @@ def test_in_a_worker_the_batch_is_in_shared_memory() -> None:
     assert [shared for _, shared in batches] == [True, True]
     data = torch.cat([b for b, _ in batches])
     assert torch.equal(data, torch.stack([_Pieces()[i] for i in range(8)]))
+
+
+@pytest.mark.parametrize("shape", [(1, 40, 33, 37), (2, 5, 6, 20), (3, 17), (1, 4, 4, 0)])
+def test_fortran_strided_images_stack_in_slabs_exactly(shape: tuple[int, ...]) -> None:
+    """Images read from NIfTI are Fortran-strided: their slab-wise copy
+    must give torch.stack's batch, whatever the size of the last axis."""
+    rng = np.random.default_rng(1)
+    arrays = [np.asfortranarray(rng.random(shape, dtype=np.float32)) for _ in range(3)]
+    tensors = [torch.from_numpy(a) for a in arrays]
+    assert len(shape) < 2 or shape[-1] == 0 or not tensors[0].is_contiguous()
+    got = stack(tensors)
+    assert got.is_contiguous() and torch.equal(got, torch.stack(tensors))
