@@ -12,7 +12,7 @@
 //! Patches are the same story at a smaller size: a patch queue reads a
 //! 1 MiB patch, stacks it into a batch and drops it, thousands of times; a
 //! fresh megabyte costs 256 page faults, ten times the copy of the patch.
-//! So up to 64 MiB of buffers from 64 KiB up to 16 MiB are
+//! So up to 32 MiB of buffers from 64 KiB up to 16 MiB are
 //! kept too, and handed to reads of about their size.
 
 use std::sync::Mutex;
@@ -30,7 +30,7 @@ static SPARE: Mutex<Option<Vec<u64>>> = Mutex::new(None);
 /// Smallest buffer worth keeping among the small ones, in bytes.
 const SMALL_FROM: usize = 64 << 10;
 /// Most bytes of small buffers kept.
-const SMALL_KEEP: usize = 64 << 20;
+const SMALL_KEEP: usize = 32 << 20;
 /// Small buffers kept, the most recently given back last.
 static SMALL: Mutex<Vec<Vec<u64>>> = Mutex::new(Vec::new());
 
