@@ -122,16 +122,18 @@ def configure(
 def cache_stats() -> dict[str, dict[str, int]]:
     """Entries, bytes, budget, hits and misses of the index, chunk and
     whole-stream (``"streams"``) caches, the span of new indexes, the
-    number of inflate threads, and the bytes of the spare buffer
+    number of inflate threads, and the bytes of the spare buffers
     (``"spare"``): the memory of the last large array the core handed out
     and Python freed (16 to 256 MiB), kept for the next whole-volume read,
-    which then pays no page faults. The kernel may reclaim it under memory
-    pressure (``MADV_FREE``); :func:`clear_cache` frees it (not
-    :func:`tioxide.nifti.clear_cache`: it holds memory, not file data)."""
+    plus up to 32 MiB of smaller ones (64 KiB to 16 MiB: patches) for reads
+    of about their size, which then pay no page faults. The kernel may
+    reclaim the large one under memory pressure (``MADV_FREE``);
+    :func:`clear_cache` frees them all (not :func:`tioxide.nifti.clear_cache`:
+    they hold memory, not file data)."""
     return _core.cache_stats()
 
 
 def clear_cache() -> None:
     """Forget every cached index, inflated chunk and stream (sidecars stay on
-    disk), and free the spare buffer (see :func:`cache_stats`)."""
+    disk), and free the spare buffers (see :func:`cache_stats`)."""
     _core.clear_gz_cache()
