@@ -34,6 +34,11 @@ const SMALL_KEEP: usize = 32 << 20;
 /// Small buffers kept, the most recently given back last.
 static SMALL: Mutex<Vec<Vec<u64>>> = Mutex::new(Vec::new());
 
+/// Bytes the small buffers `small` hold.
+fn bytes_of(small: &[Vec<u64>]) -> usize {
+    small.iter().map(|w| w.capacity() * 8).sum()
+}
+
 /// Give back a buffer nothing uses any more (the storage of an array the
 /// caller owned). Kept if its size is in range, replacing the spare (or,
 /// if small, the oldest small ones it needs room for).
@@ -44,7 +49,7 @@ pub fn recycle(mut words: Vec<u64>) {
         let Some(mut small) = lock_briefly(&SMALL) else {
             return;
         };
-        let mut held: usize = small.iter().map(|w| w.capacity() * 8).sum();
+        let mut held = bytes_of(&small);
         let mut dropped = Vec::new();
         while held + bytes > SMALL_KEEP && !small.is_empty() {
             let old = small.remove(0);
@@ -112,9 +117,7 @@ pub fn held() -> usize {
     let spare = lock_briefly(&SPARE)
         .and_then(|spare| spare.as_ref().map(Vec::capacity))
         .map_or(0, |words| words * 8);
-    let small = lock_briefly(&SMALL).map_or(0, |small| {
-        small.iter().map(|w| w.capacity() * 8).sum::<usize>()
-    });
+    let small = lock_briefly(&SMALL).map_or(0, |small| bytes_of(&small));
     spare + small
 }
 

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::file::NiftiArray;
 use crate::gz::ReadAt;
 use crate::header::NiftiHeader;
-use crate::region::{self, flip_axis, Region};
+use crate::region::{self, flip_axis, Region, Rows};
 use crate::scale;
 
 /// Read `region` (everything for `None`) of the image `h` describes:
@@ -65,41 +65,7 @@ pub fn row_ranges(h: &NiftiHeader, region: &Region) -> Vec<(u64, u64)> {
     let elem = h.datatype().size();
     let base = h.vox_offset();
     let (span, _) = region::row_extent(region, elem);
-    if region.num_elements() == 0 {
-        return Vec::new();
-    }
-    // Nested loops rather than the odometer of `Rows`: a patch has a
-    // thousand rows, and the innermost loop here is a plain range.
-    let (mut stride, mut first) = (elem as u64, base);
-    let mut axes = Vec::with_capacity(region.0.len());
-    for (k, (r, &n)) in region.0.iter().zip(h.shape()).enumerate() {
-        first += r.start as u64 * stride;
-        if k > 0 {
-            axes.push((r.count as u64, r.step as u64 * stride));
-        }
-        stride *= n as u64;
-    }
-    let rows = axes.iter().map(|a| a.0 as usize).product::<usize>();
-    let mut ranges = Vec::with_capacity(rows);
-    push_rows(&mut ranges, &axes, first, span as u64);
-    ranges
-}
-
-/// Push the byte range of every row from `first` on, for `axes` (rows and
-/// bytes between them, fastest first) of `span` bytes each.
-fn push_rows(out: &mut Vec<(u64, u64)>, axes: &[(u64, u64)], first: u64, span: u64) {
-    match axes.split_last() {
-        None => out.push((first, first + span)),
-        Some((&(count, step), [])) => out.extend((0..count).map(|k| {
-            let s = first + k * step;
-            (s, s + span)
-        })),
-        Some((&(count, step), inner)) => {
-            for k in 0..count {
-                push_rows(out, inner, first + k * step, span);
-            }
-        }
-    }
+    Rows::ranges(region, h.shape(), elem, base, span as u64)
 }
 
 /// The stored bytes of a positive-step `region`, fetched as one byte range
