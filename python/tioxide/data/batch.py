@@ -7,6 +7,7 @@ into images and subjects.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -17,6 +18,65 @@ from ._stacking import stack
 from .affine import AffineMatrix
 from .image import Image, ScalarImage
 from .invertible import Invertible
+
+#: Parameters of a per-element record that describe the batch rather than a value.
+_BATCH_KEYS = ("_batch_size", "_batched_keys", "_keep")
+
+
+def batch_record(params: list[dict[str, Any] | None], keep: list[bool] | None) -> dict[str, Any]:
+    """The parameters of a transform sampled for each element of a batch, as one record.
+
+    Each name holds a list, one value per element (as TorchIO 2 records them);
+    ``_keep`` marks the elements the transform applied to.
+
+    Args:
+        params: Each element's parameters, ``None`` where it did not apply.
+        keep: Which elements it applied to, or ``None`` for all.
+    """
+    names = list(dict.fromkeys(name for one in params if one is not None for name in one))
+    record: dict[str, Any] = {
+        name: [None if one is None else one.get(name) for one in params] for name in names
+    }
+    record["_batch_size"] = len(params)
+    record["_batched_keys"] = names
+    if keep is not None:
+        record["_keep"] = list(keep)
+    return record
+
+
+def _element_history(history: list[Any], index: int) -> list[Any]:
+    """Element ``index``'s part of a batch's records: per-element records cut
+    down to its own parameters, those that skipped it left out."""
+    result = []
+    for record in history:
+        params = getattr(record, "params", None)
+        if not isinstance(params, dict) or "_batched_keys" not in params:
+            result.append(record)
+            continue
+        size = params.get("_batch_size")
+        if size is not None and not 0 <= index < size:
+            raise IndexError(
+                f"{record.name} was recorded for a batch of {size}; there is no element {index}"
+            )
+        keep = params.get("_keep")
+        if keep is not None and not keep[index]:
+            continue
+        names = params["_batched_keys"]
+        own = {
+            name: value[index] if name in names else value
+            for name, value in params.items()
+            if name not in _BATCH_KEYS
+        }
+        result.append(dataclasses.replace(record, params=own))
+    return result
+
+
+def _has_element_records(history: list[Any]) -> bool:
+    return any(
+        isinstance(getattr(record, "params", None), dict) and "_batched_keys" in record.params
+        for record in history
+    )
+
 
 _ImagesBatchT = TypeVar("_ImagesBatchT", bound="ImagesBatch")
 _SubjectsBatchT = TypeVar("_SubjectsBatchT", bound="SubjectsBatch")
@@ -230,9 +290,62 @@ class SubjectsBatch(Invertible):
             entries.update({name: values[n] for name, values in self._metadata.items()})
             subject = Subject(**entries)
             prefix = [] if self._per_element_history is None else self._per_element_history[n]
-            subject.applied_transforms = [*prefix, *self.applied_transforms]
+            own = _element_history(self.applied_transforms, n)
+            subject.applied_transforms = [*prefix, *own]
             subjects.append(subject)
         return subjects
+
+    def adopt_history(self, source: SubjectsBatch, subjects: Sequence[Any]) -> None:
+        """Take over ``source``'s history after its elements were unbatched,
+        processed and stacked again into this batch.
+
+        Args:
+            source: The batch the subjects came from.
+            subjects: The processed subjects, in batch order: if ``source``
+                had per-element histories, theirs are kept.
+        """
+        if source._per_element_history is not None:
+            self.set_per_element_history([subject.applied_transforms for subject in subjects])
+        else:
+            self.applied_transforms = list(source.applied_transforms)
+
+    def get_inverse_transform(self, *, warn: bool = True, ignore_intensity: bool = False) -> Any:
+        """A ``Compose`` undoing the recorded transforms, last first; records
+        holding per-element parameters are undone element by element.
+
+        Raises:
+            RuntimeError: The elements have histories of their own (a per-element
+                ``OneOf``/``SomeOf``): use :meth:`apply_inverse_transform`, which
+                inverts each element, or invert the unbatched subjects.
+        """
+        if self._per_element_history is not None:
+            raise RuntimeError(
+                "The elements of this batch have histories of their own (a per-element"
+                " OneOf or SomeOf), so no single inverse applies to the batch; call"
+                " apply_inverse_transform() (which inverts each element) or unbatch()"
+                " and invert each subject"
+            )
+        if not _has_element_records(self.applied_transforms):
+            return super().get_inverse_transform(warn=warn, ignore_intensity=ignore_intensity)
+        from ..transforms.compose import Compose
+        from ..transforms.inverse import InverseEachElement
+
+        histories = [subject.applied_transforms for subject in self.unbatch()]
+        each = InverseEachElement(histories, warn=warn, ignore_intensity=ignore_intensity)
+        return Compose([each])
+
+    def apply_inverse_transform(self: _SubjectsBatchT, **kwargs: Any) -> _SubjectsBatchT:
+        """A copy with the recorded transforms undone (each element by its own
+        history where the elements have histories of their own).
+
+        Args:
+            **kwargs: ``warn`` and ``ignore_intensity``, as for
+                :meth:`get_inverse_transform`.
+        """
+        if self._per_element_history is not None:
+            inverted = [subject.apply_inverse_transform(**kwargs) for subject in self.unbatch()]
+            return type(self).from_subjects(inverted)
+        return super().apply_inverse_transform(**kwargs)
 
     def __repr__(self) -> str:
         names = ", ".join(self._images)

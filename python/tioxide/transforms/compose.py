@@ -14,6 +14,7 @@ import torch
 
 from ..data.image import Image
 from ..data.subject import Subject
+from .batching import is_batch, transform_batch
 from .copying import copy_input, unshare
 from .transform import Transform
 from .wrapping import wrap
@@ -57,6 +58,8 @@ class _Composition(Transform):
     transforms: list[Transform]
 
     def forward(self, data: Any) -> Any:
+        if is_batch(data):
+            return transform_batch(self, data)
         batched = not isinstance(data, Subject | Image)
         shared: list[int] = []
         if self.copy:
@@ -146,11 +149,21 @@ class OneOf(_Composition):
         total = sum(weights)
         self.weights = [w / total for w in weights]
 
-    def _apply_to_subject(self, subject: Subject, *, batched: bool) -> Subject:
-        if torch.rand(1).item() >= self.p:
-            return subject
+    def choose(self, *, coin: bool = True) -> list[Transform] | None:
+        """The transform to apply, drawn by weight; ``None`` if ``p`` says none.
+
+        Args:
+            coin: Draw whether to apply at all first.
+        """
+        if coin and torch.rand(1).item() >= self.p:
+            return None
         index = int(torch.multinomial(torch.tensor(self.weights), num_samples=1).item())
-        return apply_child(self.transforms[index], subject)
+        return [self.transforms[index]]
+
+    def _apply_to_subject(self, subject: Subject, *, batched: bool) -> Subject:
+        for child in self.choose() or []:
+            subject = apply_child(child, subject)
+        return subject
 
 
 class SomeOf(_Composition):
@@ -192,9 +205,14 @@ class SomeOf(_Composition):
         self.replace = replace
         self._bounds = (int(low), int(high))
 
-    def _apply_to_subject(self, subject: Subject, *, batched: bool) -> Subject:
-        if torch.rand(1).item() >= self.p:
-            return subject
+    def choose(self, *, coin: bool = True) -> list[Transform] | None:
+        """The transforms to apply, in order; ``None`` if ``p`` says none.
+
+        Args:
+            coin: Draw whether to apply at all first.
+        """
+        if coin and torch.rand(1).item() >= self.p:
+            return None
         low, high = self._bounds
         n = int(torch.randint(low, high + 1, size=(1,)).item())
         count = len(self.transforms)
@@ -202,6 +220,9 @@ class SomeOf(_Composition):
             indices = torch.randint(0, count, (n,)).tolist() if count else []
         else:
             indices = torch.randperm(count)[: min(n, count)].tolist()
-        for index in indices:
-            subject = apply_child(self.transforms[int(index)], subject)
+        return [self.transforms[int(index)] for index in indices]
+
+    def _apply_to_subject(self, subject: Subject, *, batched: bool) -> Subject:
+        for child in self.choose() or []:
+            subject = apply_child(child, subject)
         return subject

@@ -67,3 +67,46 @@ def apply_inverse_transform(data: Any, *, warn: bool = True, ignore_intensity: b
     if hasattr(result, "applied_transforms"):
         result.applied_transforms = []
     return result
+
+
+class InverseEachElement(Transform):
+    """Undoes, element by element, the histories of a batch whose elements were
+    transformed with parameters of their own.
+
+    Args:
+        histories: One history per element, in batch order.
+        warn: As for :func:`get_inverse_transform`.
+        ignore_intensity: As for :func:`get_inverse_transform`.
+    """
+
+    def __init__(
+        self, histories: Sequence[Sequence[AppliedTransform]], *, warn: bool, ignore_intensity: bool
+    ) -> None:
+        super().__init__()
+        self.inverses = [
+            get_inverse_transform(history, warn=warn, ignore_intensity=ignore_intensity)
+            for history in histories
+        ]
+
+    def forward(self, data: Any) -> Any:
+        """The inverses applied to the elements of ``data``, a batch of as many.
+
+        Raises:
+            TypeError: ``data`` is not a ``SubjectsBatch``.
+            ValueError: It has another number of elements.
+        """
+        from ..data.batch import SubjectsBatch
+
+        if not isinstance(data, SubjectsBatch):
+            raise TypeError(f"Expected a SubjectsBatch, got {type(data).__name__}")
+        if data.batch_size != len(self.inverses):
+            raise ValueError(
+                f"The inverse was made for a batch of {len(self.inverses)}, got {data.batch_size}"
+            )
+        subjects = data.unbatch()
+        for subject in subjects:
+            subject.applied_transforms = []
+        undone = [inverse(s) for inverse, s in zip(self.inverses, subjects, strict=True)]
+        result = type(data).from_subjects(undone)
+        result.applied_transforms = []
+        return result

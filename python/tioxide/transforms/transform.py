@@ -17,7 +17,8 @@ Random numbers come from torch's global generator, drawn in the same order as
 TorchIO 2.0.0a2 draws them, so ``torch.manual_seed`` reproduces TorchIO's
 results. Subclasses written for TorchIO 2 receive a ``SubjectsBatch``; here
 ``make_params`` and ``apply_transform`` receive the :class:`Subject` itself
-(images are 4D), as there are no batches in tioxide yet.
+(images are 4D). A batch given to a transform is transformed element by
+element (:mod:`.batching`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from torch import Tensor, nn
 
 from ..data.image import Image, ScalarImage
 from ..data.subject import Subject
+from .batching import is_batch, transform_batch
 from .copying import copy_input, unshare
 from .history import AppliedTransform, register
 from .wrapping import wrap
@@ -57,8 +59,9 @@ class Transform(nn.Module):
         p: Probability of applying the transform, in ``[0, 1]``.
         copy: Deep-copy the input first. If ``False`` the input subject is
             changed in place (its images are replaced).
-        per_instance: Accepted for TorchIO compatibility; it only matters for
-            batches, which tioxide does not have.
+        per_instance: On a batch, sample parameters (and, where supported,
+            decide ``p``) for each element, for transforms that support it;
+            ``False`` applies one draw to every element (see :mod:`.batching`).
         include: Names of the only images to transform.
         exclude: Names of images not to transform.
 
@@ -97,6 +100,8 @@ class Transform(nn.Module):
         Raises:
             TypeError: ``data`` is of a type transforms do not accept.
         """
+        if is_batch(data):
+            return transform_batch(self, data)
         batched = not isinstance(data, Subject | Image)
         shared: list[int] = []
         if self.copy:
@@ -104,6 +109,21 @@ class Transform(nn.Module):
         subject, unwrap = wrap(data)
         subject = self._apply_to_subject(subject, batched=batched)
         return unshare(unwrap(subject), shared)
+
+    #: Whether a batch's elements get parameters of their own (see :mod:`.batching`).
+    _PER_INSTANCE_PARAMS: bool = False
+    #: Whether a batch's elements are also each gated by ``p`` on their own.
+    _PER_INSTANCE_P: bool = False
+
+    @property
+    def supports_per_instance_params(self) -> bool:
+        """Whether this transform can sample parameters for each element of a batch."""
+        return self._PER_INSTANCE_PARAMS
+
+    @property
+    def supports_per_instance_p(self) -> bool:
+        """Whether this transform can decide ``p`` for each element of a batch."""
+        return self._PER_INSTANCE_P
 
     def _apply_to_subject(self, subject: Subject, *, batched: bool) -> Subject:
         """Apply (with probability ``p``) to a subject, in place, and record it.

@@ -46,6 +46,9 @@ class BiasField(IntensityTransform):
         ValueError: A negative ``std`` or ``scale`` outside ``(0, 1]``.
     """
 
+    _PER_INSTANCE_PARAMS = True
+    _PER_INSTANCE_P = True
+
     def __init__(self, *, std: Any = 0.5, scale: float = 0.025, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.std = to_nonneg_range(std)

@@ -23,6 +23,9 @@ class Blur(IntensityTransform):
         ValueError: A negative standard deviation.
     """
 
+    _PER_INSTANCE_PARAMS = True
+    _PER_INSTANCE_P = True
+
     def __init__(self, *, std: Any = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.std = to_nonneg_range(std)

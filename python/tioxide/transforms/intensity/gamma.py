@@ -26,6 +26,9 @@ class Gamma(IntensityTransform):
         **kwargs: See :class:`~tioxide.transforms.Transform`.
     """
 
+    _PER_INSTANCE_PARAMS = True
+    _PER_INSTANCE_P = True
+
     def __init__(self, *, log_gamma: Any = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.log_gamma = to_range(log_gamma)

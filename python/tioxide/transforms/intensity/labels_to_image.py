@@ -30,6 +30,8 @@ class LabelsToImage(Transform):
         KeyError: (when applied) ``label_key`` is not an image, or there is no label map.
     """
 
+    _PER_INSTANCE_PARAMS = True
+
     def __init__(
         self,
         label_key: str | None = None,

@@ -86,6 +86,9 @@ class Motion(IntensityTransform):
         ValueError: ``num_transforms`` is not a positive int.
     """
 
+    _PER_INSTANCE_PARAMS = True
+    _PER_INSTANCE_P = True
+
     def __init__(
         self,
         *,

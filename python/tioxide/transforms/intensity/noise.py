@@ -27,6 +27,9 @@ class Noise(IntensityTransform):
         ValueError: A negative ``std``.
     """
 
+    _PER_INSTANCE_PARAMS = True
+    _PER_INSTANCE_P = True
+
     def __init__(
         self, *, mean: Any = 0.0, std: Any = 0.25, rician: bool = False, **kwargs: Any
     ) -> None:

@@ -61,6 +61,8 @@ class Normalize(IntensityTransform):
         **kwargs: See :class:`~tioxide.transforms.Transform`.
     """
 
+    _PER_INSTANCE_PARAMS = True
+
     def __init__(
         self,
         *,

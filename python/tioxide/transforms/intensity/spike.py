@@ -36,6 +36,9 @@ class Spike(IntensityTransform):
         **kwargs: See :class:`~tioxide.transforms.Transform`.
     """
 
+    _PER_INSTANCE_PARAMS = True
+    _PER_INSTANCE_P = True
+
     def __init__(self, *, num_spikes: Any = 1, intensity: Any = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.num_spikes = to_nonneg_range(num_spikes)

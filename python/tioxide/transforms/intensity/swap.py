@@ -71,6 +71,9 @@ class Swap(IntensityTransform):
         **kwargs: See :class:`~tioxide.transforms.Transform`.
     """
 
+    _PER_INSTANCE_PARAMS = True
+    _PER_INSTANCE_P = True
+
     def __init__(
         self,
         *,

@@ -43,6 +43,9 @@ class Anisotropy(Transform):
         ValueError: A downsampling range below 1, axes outside 0-2, or another mode.
     """
 
+    _PER_INSTANCE_PARAMS = True
+    _PER_INSTANCE_P = True
+
     def __init__(
         self,
         *,

@@ -64,6 +64,9 @@ class Flip(SpatialTransform):
             reported when the transform is applied, as in TorchIO).
     """
 
+    _PER_INSTANCE_PARAMS = True
+    _PER_INSTANCE_P = True
+
     def __init__(
         self,
         *,

@@ -252,6 +252,14 @@ class Spatial(SpatialTransform):
         ValueError: Bad values for any of the above.
     """
 
+    _PER_INSTANCE_PARAMS = True
+
+    @property
+    def supports_per_instance_p(self) -> bool:
+        """Elements are gated one by one unless resampled into a target space
+        (a skipped element would keep a shape its neighbours lost)."""
+        return self.target is None
+
     def __init__(
         self,
         *,

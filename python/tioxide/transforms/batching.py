@@ -1,0 +1,195 @@
+"""Transforms applied to batches (:class:`ImagesBatch`, :class:`SubjectsBatch`).
+
+TorchIO 2 runs every transform on 5D batches. tioxide's transforms work on
+subjects, so a batch is split into its elements, each element transformed,
+and the results stacked again (stacking makes new tensors, so the output
+shares no memory with the input). What is random follows TorchIO's rules:
+
+- A transform that samples per element (``per_instance=True``, the default,
+  on a transform whose :attr:`~Transform.supports_per_instance_params` is
+  true, in a batch of more than one) draws parameters for every element. Its
+  record on the batch holds one value per element, and
+  :meth:`SubjectsBatch.unbatch` gives each subject its own.
+- Such a transform with per-element probability
+  (:attr:`~Transform.supports_per_instance_p`, ``0 < p < 1``) also decides
+  for each element whether it applies; otherwise one draw decides for the
+  whole batch.
+- Any other transform draws one set of parameters and applies it to every
+  element; its record is shared.
+- ``Compose`` applies its children to the batch in turn. ``OneOf`` and
+  ``SomeOf`` with ``per_instance`` choose for each element and give each
+  element its own history from then on; without it they choose once.
+
+The random numbers are drawn element by element, not as TorchIO's vectorised
+draws, so a seeded batch is transformed differently from TorchIO's (single
+subjects are transformed identically).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from ..data.batch import ImagesBatch, SubjectsBatch, batch_record
+from ..data.subject import Subject
+from .wrapping import DEFAULT_IMAGE_NAME
+
+if TYPE_CHECKING:
+    from .compose import OneOf, SomeOf
+    from .transform import Transform
+
+
+def is_batch(data: Any) -> bool:
+    """Whether transforms treat ``data`` as a batch."""
+    return isinstance(data, ImagesBatch | SubjectsBatch)
+
+
+def transform_batch(transform: Transform, data: ImagesBatch | SubjectsBatch) -> Any:
+    """``transform`` applied to a batch; the result is a batch of the same kind."""
+    if transform.copy:
+        data = copy.deepcopy(data)
+    if isinstance(data, SubjectsBatch):
+        return _apply(transform, data)
+    batch = SubjectsBatch({DEFAULT_IMAGE_NAME: data})
+    batch.applied_transforms = list(data.applied_transforms)
+    result = _apply(transform, batch)
+    images: ImagesBatch = result[DEFAULT_IMAGE_NAME]
+    images.applied_transforms = list(result.applied_transforms)
+    return images
+
+
+def _apply(transform: Transform, batch: SubjectsBatch) -> SubjectsBatch:
+    from .compose import Compose, OneOf, SomeOf
+
+    if isinstance(transform, Compose):
+        for child in transform.transforms:
+            batch = _apply_child(child, batch)
+        return batch
+    if isinstance(transform, OneOf | SomeOf):
+        if transform.per_instance and batch.batch_size > 1:
+            return _each_element(transform, batch)
+        chosen = transform.choose()
+        for child in chosen or []:
+            batch = _apply_child(child, batch)
+        return batch
+    if not _per_element_params(transform, batch):
+        return _shared(transform, batch)
+    return _per_element(transform, batch)
+
+
+def _apply_child(child: Transform, batch: SubjectsBatch) -> SubjectsBatch:
+    saved = child.copy
+    child.copy = False
+    try:
+        result = child(batch)
+    finally:
+        child.copy = saved
+    if not isinstance(result, SubjectsBatch):
+        raise TypeError(f"{type(child).__name__} returned {type(result).__name__} for a batch")
+    return result
+
+
+def _per_element_params(transform: Transform, batch: SubjectsBatch) -> bool:
+    return bool(
+        transform.per_instance and transform.supports_per_instance_params and batch.batch_size > 1
+    )
+
+
+def _per_element_p(transform: Transform, batch: SubjectsBatch) -> bool:
+    return bool(
+        _per_element_params(transform, batch)
+        and transform.supports_per_instance_p
+        and 0.0 < transform.p < 1.0
+    )
+
+
+def _restack(batch: SubjectsBatch, subjects: list[Subject]) -> SubjectsBatch:
+    """The transformed elements stacked again, with the batch's history."""
+    result = SubjectsBatch.from_subjects(subjects)
+    if batch._per_element_history is not None:
+        result.set_per_element_history(batch._per_element_history)
+    result.applied_transforms = list(batch.applied_transforms)
+    return result
+
+
+def _elements(batch: SubjectsBatch) -> list[Subject]:
+    """The batch's elements as subjects without history (the batch keeps it)."""
+    saved = batch._per_element_history, batch.applied_transforms
+    batch._per_element_history, batch.applied_transforms = None, []
+    try:
+        subjects: list[Subject] = batch.unbatch()
+    finally:
+        batch._per_element_history, batch.applied_transforms = saved
+    return subjects
+
+
+def _shared(transform: Transform, batch: SubjectsBatch) -> SubjectsBatch:
+    # rand < p applies (TorchIO's rule): one draw for the whole batch.
+    if torch.rand(1).item() >= transform.p:
+        return batch
+    subjects = _elements(batch)
+    params = transform.make_params(subjects[0])
+    subjects = [transform.apply_transform(subject, params) for subject in subjects]
+    result = _restack(batch, subjects)
+    # Transforms run inside this one (CropOrPad's Crop) recorded themselves on
+    # each element, alike since the parameters are shared.
+    result.applied_transforms.extend(subjects[0].applied_transforms)
+    result.applied_transforms.append(transform._record(params))
+    return result
+
+
+def _per_element(transform: Transform, batch: SubjectsBatch) -> SubjectsBatch:
+    size = batch.batch_size
+    if _per_element_p(transform, batch):
+        keep: list[bool] | None = (torch.rand(size) < transform.p).tolist()
+    else:
+        keep = None
+        if torch.rand(1).item() >= transform.p:
+            return batch
+    if keep is not None and not any(keep):
+        return batch
+    subjects = _elements(batch)
+    # Every element's parameters are drawn, applied or not, as TorchIO draws
+    # them (one vector for the batch, then masked).
+    sampled = [transform.make_params(subject) for subject in subjects]
+    params: list[dict[str, Any] | None] = []
+    for n, subject in enumerate(subjects):
+        if keep is not None and not keep[n]:
+            params.append(None)
+            continue
+        subjects[n] = transform.apply_transform(subject, sampled[n])
+        params.append(sampled[n])
+    result = _restack(batch, subjects)
+    result.applied_transforms.append(transform._record(batch_record(params, keep)))
+    return result
+
+
+def _each_element(transform: OneOf | SomeOf, batch: SubjectsBatch) -> SubjectsBatch:
+    """A composition choosing for each element; each element's history is its own."""
+    from .compose import apply_child
+
+    if transform.p == 0:
+        return batch
+    subjects = batch.unbatch()
+    applied = False
+    for n, subject in enumerate(subjects):
+        if torch.rand(1).item() >= transform.p:
+            continue
+        applied = True
+        for child in transform.choose(coin=False) or []:
+            subject = apply_child(child, subject)
+        subjects[n] = subject
+    if not applied:
+        return batch
+    try:
+        result = SubjectsBatch.from_subjects(subjects)
+    except (RuntimeError, KeyError) as error:
+        raise RuntimeError(
+            f"Per-instance {type(transform).__name__} gave batch elements of different"
+            " shapes or images, which cannot be stacked again; use transforms that keep"
+            " shapes, or pass per_instance=False"
+        ) from error
+    result.set_per_element_history([subject.applied_transforms for subject in subjects])
+    return result

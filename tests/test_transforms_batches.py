@@ -1,0 +1,207 @@
+"""Transforms applied to ImagesBatch and SubjectsBatch, against TorchIO 2.0.0a2."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import torch
+
+import tioxide
+
+torchio = pytest.importorskip("torchio")
+
+#: Transforms built the same way in both packages (``mod`` is tioxide or torchio).
+CASES: dict[str, Callable[[Any], Any]] = {
+    "flip-fixed": lambda mod: mod.Flip(axes=(0,)),
+    "flip-random": lambda mod: mod.Flip(axes=(0, 1, 2), flip_probability=0.5),
+    "gamma-per-element": lambda mod: mod.Gamma(log_gamma=(-0.3, 0.3)),
+    "gamma-shared": lambda mod: mod.Gamma(log_gamma=(-0.3, 0.3), per_instance=False),
+    "gamma-p": lambda mod: mod.Gamma(log_gamma=(-0.3, 0.3), p=0.5),
+    "swap": lambda mod: mod.Swap(patch_size=2, num_iterations=3),
+    "crop-or-pad": lambda mod: mod.CropOrPad(6),
+    "compose": lambda mod: mod.Compose([mod.Flip(axes=(1,)), mod.Gamma(log_gamma=(-0.2, 0.2))]),
+    "one-of-shared": lambda mod: mod.OneOf(
+        [mod.Flip(axes=(0,)), mod.Flip(axes=(1,))], per_instance=False
+    ),
+}
+
+
+def _subjects(mod: Any, size: int, seed: int = 1) -> list[Any]:
+    generator = torch.Generator().manual_seed(seed)
+    return [
+        mod.Subject(
+            t1=mod.ScalarImage(torch.rand(1, 8, 8, 8, generator=generator) + 0.1),
+            seg=mod.LabelMap((torch.rand(1, 8, 8, 8, generator=generator) > 0.5).to(torch.uint8)),
+            age=n,
+        )
+        for n in range(size)
+    ]
+
+
+def _plain(value: Any) -> Any:
+    """Parameters with tensors and tuples as lists (TorchIO keeps per-element
+    values as lists)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _run(mod: Any, case: str, seed: int) -> tuple[Any, list[Any]]:
+    batch = mod.SubjectsBatch.from_subjects(_subjects(mod, 4))
+    torch.manual_seed(seed)
+    result = CASES[case](mod)(batch)
+    return result, result.unbatch()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_batches_transform_as_torchio_does(case: str, seed: int) -> None:
+    ours, our_subjects = _run(tioxide, case, seed)
+    theirs, their_subjects = _run(torchio, case, seed)
+    assert isinstance(ours, tioxide.SubjectsBatch)
+    for name in ("t1", "seg"):
+        assert ours[name].data.dtype == theirs[name].data.dtype
+        torch.testing.assert_close(ours[name].data, theirs[name].data, rtol=1e-5, atol=1e-6)
+    assert ours.metadata == theirs.metadata
+    for mine, other in zip(our_subjects, their_subjects, strict=True):
+        assert [r.name for r in mine.applied_transforms] == [
+            r.name for r in other.applied_transforms
+        ]
+        for a, b in zip(mine.applied_transforms, other.applied_transforms, strict=True):
+            assert _plain(a.params) == _plain(b.params)
+
+
+#: Transforms whose per-element values TorchIO computes in a vectorised way
+#: that differs from applying them element by element (the same parameters
+#: are drawn; Noise draws its noise from one generator for the whole batch).
+ELEMENTWISE: dict[str, Callable[[], Any]] = {
+    "noise": lambda: tioxide.Noise(std=(0.1, 0.3)),
+    "noise-p": lambda: tioxide.Noise(std=(0.1, 0.3), p=0.5),
+    "blur": lambda: tioxide.Blur(std=(0.5, 1.5)),
+    "rescale": lambda: tioxide.RescaleIntensity(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ELEMENTWISE))
+def test_each_element_is_transformed_by_its_own_recorded_parameters(case: str) -> None:
+    batch = tioxide.SubjectsBatch.from_subjects(_subjects(tioxide, 5))
+    torch.manual_seed(7)
+    result = ELEMENTWISE[case]()(batch)
+    params = []
+    for n, subject in enumerate(result.unbatch()):
+        alone = tioxide.Subject(t1=tioxide.ScalarImage(batch.t1.data[n].clone()))
+        records = subject.applied_transforms
+        if records:
+            (record,) = records
+            params.append(record.params)
+            alone = ELEMENTWISE[case]().apply_transform(alone, record.params)
+        torch.testing.assert_close(subject.t1.data, alone.t1.data)
+    assert len(params) > 1 and any(p != params[0] for p in params)
+    inverse = result.get_inverse_transform(warn=False)
+    assert isinstance(inverse, tioxide.Compose)
+
+
+def test_images_batch_stays_an_images_batch_with_its_affines() -> None:
+    images = [
+        tioxide.ScalarImage(torch.rand(1, 6, 6, 6), affine=tioxide.AffineMatrix.from_spacing(s))
+        for s in ((1.0, 1.0, 1.0), (2.0, 2.0, 2.0))
+    ]
+    batch = tioxide.ImagesBatch.from_images(images)
+    before = batch.data.clone()
+    result = tioxide.Flip(axes=(2,))(batch)
+    assert isinstance(result, tioxide.ImagesBatch)
+    torch.testing.assert_close(result.data, before.flip(-1))
+    assert [a.spacing for a in result.affines] == [(1.0, 1.0, 1.0), (2.0, 2.0, 2.0)]
+    torch.testing.assert_close(batch.data, before)  # copy=True leaves the input alone
+    assert result.data.data_ptr() != batch.data.data_ptr()
+    assert [r.name for r in result.applied_transforms] == ["Flip"]
+
+
+def test_per_element_records_split_on_unbatch_and_skip_gated_elements() -> None:
+    batch = tioxide.SubjectsBatch.from_subjects(_subjects(tioxide, 8))
+    torch.manual_seed(3)
+    result = tioxide.Gamma(log_gamma=(-0.3, 0.3), p=0.5)(batch)
+    (record,) = result.applied_transforms
+    keep = record.params["_keep"]
+    assert 0 < sum(keep) < 8
+    for n, subject in enumerate(result.unbatch()):
+        original = batch.t1.data[n]
+        if keep[n]:
+            (own,) = subject.applied_transforms
+            gamma = torch.exp(torch.tensor(own.params["log_gamma"]))
+            assert own.params["log_gamma"] == record.params["log_gamma"][n]
+            torch.testing.assert_close(subject.t1.data, original**gamma)
+        else:
+            assert subject.applied_transforms == []
+            torch.testing.assert_close(subject.t1.data, original)
+
+
+def test_per_element_choice_keeps_each_history_and_inverts_each_element() -> None:
+    batch = tioxide.SubjectsBatch.from_subjects(_subjects(tioxide, 6))
+    torch.manual_seed(4)
+    branched = tioxide.OneOf([tioxide.Flip(axes=(0,)), tioxide.Flip(axes=(1,))])(batch)
+    assert branched._per_element_history is not None
+    axes = [s.applied_transforms[0].params["axes"] for s in branched.unbatch()]
+    assert len(set(axes)) == 2
+    for n, axis in enumerate(axes):
+        flipped = batch.t1.data[n].flip(1 + axis[0])
+        torch.testing.assert_close(branched.t1.data[n], flipped)
+    with pytest.raises(RuntimeError, match="apply_inverse_transform"):
+        branched.get_inverse_transform()
+    restored = branched.apply_inverse_transform()
+    torch.testing.assert_close(restored.t1.data, batch.t1.data)
+    subjects = branched.unbatch()
+    rebuilt = tioxide.SubjectsBatch.from_subjects(subjects)
+    rebuilt.adopt_history(branched, subjects)
+    assert [[r.name for r in s.applied_transforms] for s in rebuilt.unbatch()] == [["Flip"]] * 6
+
+
+def test_shared_history_adopted_and_inverted_for_the_whole_batch() -> None:
+    batch = tioxide.SubjectsBatch.from_subjects(_subjects(tioxide, 3))
+    result = tioxide.Flip(axes=(1,))(batch)
+    subjects = result.unbatch()
+    rebuilt = tioxide.SubjectsBatch.from_subjects(subjects)
+    rebuilt.adopt_history(result, subjects)
+    assert rebuilt._per_element_history is None
+    assert [r.name for r in rebuilt.applied_transforms] == ["Flip"]
+    undone = rebuilt.get_inverse_transform()(rebuilt)
+    torch.testing.assert_close(undone.t1.data, batch.t1.data)
+
+
+def test_per_element_choices_that_change_shapes_are_refused() -> None:
+    batch = tioxide.SubjectsBatch.from_subjects(_subjects(tioxide, 8))
+    torch.manual_seed(0)
+    transform = tioxide.OneOf([tioxide.CropOrPad(4), tioxide.CropOrPad(6)])
+    with pytest.raises(RuntimeError, match="per_instance=False"):
+        transform(batch)
+    torch.manual_seed(0)
+    shared = tioxide.OneOf([tioxide.CropOrPad(4), tioxide.CropOrPad(6)], per_instance=False)
+    assert shared(batch).t1.data.shape[-1] in (4, 6)
+
+
+FLAGS = ("supports_per_instance_params", "supports_per_instance_p")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda mod: mod.Flip(),
+        lambda mod: mod.Gamma(),
+        lambda mod: mod.Noise(),
+        lambda mod: mod.Blur(),
+        lambda mod: mod.RescaleIntensity(),
+        lambda mod: mod.ZNormalization(),
+        lambda mod: mod.CropOrPad(4),
+        lambda mod: mod.Affine(scales=1.1),
+        lambda mod: mod.Clamp(),
+    ],
+)
+def test_per_instance_flags_match_torchio(make: Callable[[Any], Any]) -> None:
+    ours, theirs = make(tioxide), make(torchio)
+    assert [getattr(ours, flag) for flag in FLAGS] == [getattr(theirs, flag) for flag in FLAGS]
