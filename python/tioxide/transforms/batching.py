@@ -34,6 +34,7 @@ import torch
 
 from ..data.batch import ImagesBatch, SubjectsBatch, batch_record
 from ..data.subject import Subject
+from .copying import call_without_copy
 from .wrapping import DEFAULT_IMAGE_NAME
 
 if TYPE_CHECKING:
@@ -80,12 +81,7 @@ def _apply(transform: Transform, batch: SubjectsBatch) -> SubjectsBatch:
 
 
 def _apply_child(child: Transform, batch: SubjectsBatch) -> SubjectsBatch:
-    saved = child.copy
-    child.copy = False
-    try:
-        result = child(batch)
-    finally:
-        child.copy = saved
+    result = call_without_copy(child, batch)
     if not isinstance(result, SubjectsBatch):
         raise TypeError(f"{type(child).__name__} returned {type(result).__name__} for a batch")
     return result

@@ -15,7 +15,7 @@ import torch
 from ..data.image import Image
 from ..data.subject import Subject
 from .batching import is_batch, transform_batch
-from .copying import copy_input, unshare
+from .copying import call_without_copy, copy_input, unshare
 from .transform import Transform
 from .wrapping import wrap
 
@@ -39,12 +39,7 @@ def apply_child(transform: Transform, subject: Subject) -> Subject:
     """
     if type(transform).forward is Transform.forward or isinstance(transform, _Composition):
         return transform._apply_to_subject(subject, batched=True)
-    saved = transform.copy
-    transform.copy = False
-    try:
-        result = transform(subject)
-    finally:
-        transform.copy = saved
+    result = call_without_copy(transform, subject)
     if not isinstance(result, Subject):
         raise TypeError(
             f"{type(transform).__name__}.forward returned {type(result).__name__} for a Subject"

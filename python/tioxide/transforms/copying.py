@@ -22,6 +22,17 @@ from ..data.image import Image
 from ..data.subject import Subject
 
 
+def call_without_copy(transform: Any, data: Any) -> Any:
+    """``transform(data)`` with the transform's ``copy`` off for the call (the
+    caller copied the input once already)."""
+    saved = transform.copy
+    transform.copy = False
+    try:
+        return transform(data)
+    finally:
+        transform.copy = saved
+
+
 def writes_nothing(transform: Any) -> bool:
     """Whether ``transform`` (and every transform it contains) is a built-in one."""
     if not type(transform).__module__.startswith("tioxide.transforms."):
