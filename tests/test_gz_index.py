@@ -315,3 +315,34 @@ def test_parallel_reads_work_in_a_forked_child(tmp_path: Path) -> None:
     full_sum, patch_sum = queue.get(timeout=5)
     assert full_sum == pytest.approx(float(data.sum()))
     assert patch_sum == pytest.approx(float(data[:, :, 10:200].sum()))
+
+
+@pytest.mark.parametrize("shape", [(48, 48, 40), (176, 160, 160)])
+def test_released_prefetched_voxels_are_reused_by_the_next_prefetch(
+    tmp_path: Path, shape: tuple[int, int, int]
+) -> None:
+    """A queue prefetches a subject, cuts its patches, releases it: the
+    released voxels' memory (patch-sized or volume-sized) is kept for the
+    next prefetch instead of fresh pages, and the next subject reads right."""
+    rng = np.random.default_rng(5)
+    paths = []
+    for n in range(2):
+        path = tmp_path / f"s{n}.nii.gz"
+        nib.save(nib.Nifti1Image(rng.random(shape, dtype=np.float32), np.eye(4)), path)
+        paths.append(path)
+    nbytes = int(np.prod(shape)) * 4
+    gz.clear_cache()
+    nifti.prefetch(paths[0])
+    assert gz.cache_stats()["streams"]["entries"] == 1
+    held_before = gz.cache_stats()["spare"]["bytes"]
+    nifti.release(paths[0])
+    assert gz.cache_stats()["streams"]["entries"] == 0
+    assert gz.cache_stats()["spare"]["bytes"] >= held_before + nbytes
+    nifti.prefetch(paths[1])
+    assert gz.cache_stats()["spare"]["bytes"] < held_before + nbytes
+    region = (slice(3, 40), slice(None, None, 2), slice(30, 2, -3))
+    want = np.asanyarray(nib.load(paths[1]).dataobj)[region]
+    assert np.array_equal(nifti.read(paths[1], region), want)
+    nifti.release(paths[1])
+    gz.clear_cache()
+    assert gz.cache_stats()["spare"]["bytes"] == 0

@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from tioxide import _core
 from tioxide.data._stacking import stack
 
 
@@ -83,12 +84,56 @@ def test_in_a_worker_the_batch_is_in_shared_memory() -> None:
 
 
 @pytest.mark.parametrize("shape", [(1, 40, 33, 37), (2, 5, 6, 20), (3, 17), (1, 4, 4, 0)])
-def test_fortran_strided_images_stack_in_slabs_exactly(shape: tuple[int, ...]) -> None:
-    """Images read from NIfTI are Fortran-strided: their slab-wise copy
-    must give torch.stack's batch, whatever the size of the last axis."""
+def test_fortran_strided_images_stack_exactly(shape: tuple[int, ...]) -> None:
+    """Images read from NIfTI are Fortran-strided: their tiled copy in the
+    core must give torch.stack's batch, whatever the sizes of the axes."""
     rng = np.random.default_rng(1)
     arrays = [np.asfortranarray(rng.random(shape, dtype=np.float32)) for _ in range(3)]
     tensors = [torch.from_numpy(a) for a in arrays]
     assert len(shape) < 2 or shape[-1] == 0 or not tensors[0].is_contiguous()
     got = stack(tensors)
     assert got.is_contiguous() and torch.equal(got, torch.stack(tensors))
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        torch.float32,
+        torch.float64,
+        torch.uint8,
+        torch.int16,
+        torch.int64,
+        torch.bool,
+        torch.complex64,
+    ],
+)
+def test_fortran_strided_channels_of_every_dtype(dtype: torch.dtype) -> None:
+    """Two channels, odd sizes: copied as bits whatever the dtype (complex
+    ones, 16 bytes, by torch)."""
+    g = torch.Generator().manual_seed(2)
+    plain = [(torch.rand(2, 11, 9, 13, generator=g) * 100).to(dtype) for _ in range(3)]
+    fortran = [t.permute(0, 3, 2, 1).contiguous().permute(0, 3, 2, 1) for t in plain]
+    assert not fortran[0].is_contiguous()
+    got = stack(fortran)
+    assert got.is_contiguous() and torch.equal(got, torch.stack(plain))
+
+
+def test_core_copy_refuses_what_it_cannot_copy() -> None:
+    src = np.asfortranarray(np.arange(24, dtype=np.uint32).reshape(2, 3, 4))
+    out = np.empty((2, 3, 4), np.uint32)
+    _core.copy_c_order(src, out)
+    assert (out == src).all()
+    with pytest.raises(ValueError, match="shapes differ"):
+        _core.copy_c_order(src, np.empty((2, 4, 3), np.uint32))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _core.copy_c_order(src, np.empty((2, 3, 4), np.uint32, order="F"))
+    with pytest.raises(ValueError, match="negative strides"):
+        _core.copy_c_order(src[::-1], out)
+    with pytest.raises(TypeError, match="same unsigned integer dtype"):
+        _core.copy_c_order(src, np.empty((2, 3, 4), np.uint16))
+    with pytest.raises(TypeError, match="same unsigned integer dtype"):
+        _core.copy_c_order(src.astype(np.float32), out.astype(np.float32))
+    readonly = np.empty((2, 3, 4), np.uint32)
+    readonly.flags.writeable = False
+    with pytest.raises(TypeError):
+        _core.copy_c_order(src, readonly)

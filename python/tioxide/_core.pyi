@@ -138,6 +138,9 @@ class PendingNifti:
     def finish(self) -> None: ...
 
 def clear_cache() -> None: ...
+def copy_c_order(src: npt.NDArray[Any], dst: npt.NDArray[Any]) -> None:
+    """Copy 3-D ``src`` (any non-negative strides) into C-contiguous ``dst``:
+    same shape, same unsigned integer dtype of 1, 2, 4 or 8 bytes."""
 
 _IndexInfo = tuple[int, int, bool, int, int]
 

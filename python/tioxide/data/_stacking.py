@@ -11,10 +11,13 @@ does, so that it reaches the main process without another copy.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
+
+from .. import _core
 
 _NUMPY_DTYPES: dict[torch.dtype, type[np.generic]] = {
     torch.float32: np.float32,
@@ -54,23 +57,34 @@ def _fill(out: Tensor, tensors: Sequence[Tensor]) -> Tensor:
     """``torch.stack(tensors, out=out)``, faster for Fortran-strided tensors.
 
     Images read from NIfTI are Fortran-strided (the file's order, no copy);
-    a batch is C-contiguous, so stacking them transposes. ``torch.stack``
-    does that with one strided pass (8 ms for sixteen 64^3 float32 patches);
-    copying each tensor in slabs along its last axis, each slab a
-    contiguous run of the input that stays in cache while it is spread
-    over the output, takes a third of that.
+    a batch is C-contiguous, so stacking them reverses their spatial axes.
+    ``torch.stack`` does that element by element (0.37 ms per 64^3 float32
+    patch), and its copies wake torch's OpenMP threads, which then spin on
+    the cores a patch queue's threads inflate on. The core copies 8 x 8
+    tiles at a time without the GIL (0.23 ms).
     """
     if any(t.shape != tensors[0].shape for t in tensors):
         return torch.stack(list(tensors), out=out)  # torch names the mismatch
+    batch = out.numpy() if out.dim() == 5 else None
     for n, t in enumerate(tensors):
-        if t.dim() < 2 or t.is_contiguous() or t.stride(-1) < max(t.stride()):
+        if batch is None or t.dim() != 4 or t.is_contiguous() or not _copy_in_core(batch[n], t):
             out[n].copy_(t)
-            continue
-        for k in range(0, t.shape[-1], _SLAB):
-            out[n, ..., k : k + _SLAB].copy_(t[..., k : k + _SLAB])
     return out
 
 
-# Slab width along the last axis: whole 64-byte lines of the output for
-# float32, and inputs of up to 256 KiB per slab for a 64^3 patch.
-_SLAB = 16
+#: Unsigned integer dtypes by element size, to copy any dtype as bits.
+_BITS = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _copy_in_core(out: np.ndarray[Any, Any], tensor: Tensor) -> bool:
+    """Copy a ``(C, I, J, K)`` tensor into ``out`` channel by channel in the
+    core; ``False`` (nothing copied) if it cannot take it."""
+    bits = _BITS.get(tensor.element_size())
+    if bits is None or tensor.requires_grad or any(s < 0 for s in tensor.stride()):
+        return False
+    source = tensor.numpy()
+    if source.dtype != out.dtype:
+        return False
+    for channel, target in zip(source, out, strict=True):
+        _core.copy_c_order(channel.view(bits), target.view(bits))
+    return True

@@ -7,6 +7,7 @@ mod gz;
 mod header;
 mod io;
 mod ndarray;
+mod reorder;
 mod stream;
 
 use pyo3::prelude::*;
@@ -26,6 +27,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io::release, m)?)?;
     m.add_function(wrap_pyfunction!(io::write, m)?)?;
     m.add_function(wrap_pyfunction!(io::clear_cache, m)?)?;
+    m.add_function(wrap_pyfunction!(reorder::copy_c_order, m)?)?;
     m.add_function(wrap_pyfunction!(gz::build_index, m)?)?;
     m.add_function(wrap_pyfunction!(draw::multinomial_one_draw, m)?)?;
     m.add_function(wrap_pyfunction!(stream::read_stream, m)?)?;

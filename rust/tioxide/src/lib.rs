@@ -52,6 +52,7 @@ pub mod pending;
 pub mod pool;
 mod prefault;
 pub mod region;
+pub mod reorder;
 pub mod scale;
 pub mod stream_image;
 pub mod voxels;

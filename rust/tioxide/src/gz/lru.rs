@@ -151,15 +151,13 @@ impl<K: Eq + Hash + Clone, V: Clone> ByteLru<K, V> {
         evict(inner, budget);
     }
 
-    /// Drop the entry for `key`, if any.
-    pub fn remove(&self, key: &K) {
-        if let Some(mut guard) = lock_briefly(&self.inner) {
-            if let Some(inner) = guard.as_mut() {
-                if let Some(e) = inner.map.remove(key) {
-                    inner.used -= e.1;
-                }
-            }
-        }
+    /// Take the entry for `key` out, if any (dropped by the caller, outside the lock).
+    pub fn remove(&self, key: &K) -> Option<V> {
+        let mut guard = lock_briefly(&self.inner)?;
+        let inner = guard.as_mut()?;
+        let e = inner.map.remove(key)?;
+        inner.used -= e.1;
+        Some(e.0)
     }
 
     /// Change the budget (evicting at once if it shrank).

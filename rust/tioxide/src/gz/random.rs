@@ -355,10 +355,15 @@ impl<'a> IndexedGz<'a> {
         self.id.is_some() && bytes <= STREAMS.stats().budget
     }
 
-    /// Drop the voxels kept for this source.
+    /// Drop the voxels kept for this source. Their memory goes to the pool
+    /// when nothing else holds them: a patch queue inflates the next subject
+    /// into it instead of faulting in (and zeroing) a fresh volume.
     pub fn drop_voxels(&self) {
-        if let Some(id) = &self.id {
-            STREAMS.remove(id);
+        let Some(kept) = self.id.as_ref().and_then(|id| STREAMS.remove(id)) else {
+            return;
+        };
+        if let Ok(voxels) = Arc::try_unwrap(kept) {
+            crate::pool::recycle(voxels.into_parts().0);
         }
     }
 
