@@ -31,7 +31,7 @@ pub fn copy_c_order(
     ))
 }
 
-fn typed<T: Element + Copy + Default + Send + Sync>(
+fn typed<T: Element + tioxide::reorder::Bits + Send + Sync>(
     py: Python<'_>,
     src: PyReadonlyArray3<'_, T>,
     mut dst: PyReadwriteArray3<'_, T>,
