@@ -137,26 +137,18 @@ def _shared(transform: Transform, batch: SubjectsBatch) -> SubjectsBatch:
 
 
 def _per_element(transform: Transform, batch: SubjectsBatch) -> SubjectsBatch:
-    size = batch.batch_size
-    if _per_element_p(transform, batch):
-        keep: list[bool] | None = (torch.rand(size) < transform.p).tolist()
-    else:
-        keep = None
-        if torch.rand(1).item() >= transform.p:
-            return batch
-    if keep is not None and not any(keep):
+    gated = _per_element_p(transform, batch)
+    # Without per-element gating one draw decides for the batch (rand < p applies).
+    if not gated and torch.rand(1).item() >= transform.p:
         return batch
     subjects = _elements(batch)
     # Every element's parameters are drawn, applied or not, as TorchIO draws
     # them (one vector for the batch, then masked).
-    sampled = [transform.make_params(subject) for subject in subjects]
-    params: list[dict[str, Any] | None] = []
-    for n, subject in enumerate(subjects):
-        if keep is not None and not keep[n]:
-            params.append(None)
-            continue
-        subjects[n] = transform.apply_transform(subject, sampled[n])
-        params.append(sampled[n])
+    sampled, keep = transform._sample_elements(subjects, gated=gated)
+    if keep is not None and not any(keep):
+        return batch
+    subjects = transform._apply_elements(subjects, sampled, keep)
+    params = [None if keep is not None and not keep[n] else p for n, p in enumerate(sampled)]
     result = _restack(batch, subjects)
     result.applied_transforms.append(transform._record(batch_record(params, keep)))
     return result

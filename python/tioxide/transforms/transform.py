@@ -115,6 +115,26 @@ class Transform(nn.Module):
     #: Whether a batch's elements are also each gated by ``p`` on their own.
     _PER_INSTANCE_P: bool = False
 
+    def _sample_elements(
+        self, subjects: list[Subject], *, gated: bool
+    ) -> tuple[list[dict[str, Any]], list[bool] | None]:
+        """Each element's parameters when a batch's elements get their own
+        (:mod:`.batching`), drawn in TorchIO's order, and, if ``gated``,
+        which elements the transform applies to (``None``: all)."""
+        keep = (torch.rand(len(subjects)) < self.p).tolist() if gated else None
+        return [self.make_params(subject) for subject in subjects], keep
+
+    def _apply_elements(
+        self, subjects: list[Subject], params: list[dict[str, Any]], keep: list[bool] | None
+    ) -> list[Subject]:
+        """The elements transformed with their own parameters (those ``keep``
+        leaves out unchanged)."""
+        skipped = [False] * len(subjects) if keep is None else [not k for k in keep]
+        return [
+            subject if skip else self.apply_transform(subject, own)
+            for subject, own, skip in zip(subjects, params, skipped, strict=True)
+        ]
+
     @property
     def supports_per_instance_params(self) -> bool:
         """Whether this transform can sample parameters for each element of a batch."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from ...data.subject import Subject
 from .._smoothing import gaussian_smooth
 from ..parameter_range import to_nonneg_range
@@ -33,6 +35,14 @@ class Blur(IntensityTransform):
 
     def make_params(self, subject: Subject) -> dict[str, Any]:
         return {"std": self.std.sample()}
+
+    def _sample_elements(
+        self, subjects: list[Subject], *, gated: bool
+    ) -> tuple[list[dict[str, Any]], list[bool] | None]:
+        # TorchIO draws the batch's standard deviations axis by axis.
+        keep = (torch.rand(len(subjects)) < self.p).tolist() if gated else None
+        stds = self.std.sample(len(subjects)).tolist()
+        return [{"std": tuple(row)} for row in stds], keep
 
     def apply_transform(self, subject: Subject, params: dict[str, Any]) -> Subject:
         for name, image in self._get_images(subject).items():

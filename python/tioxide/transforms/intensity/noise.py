@@ -47,23 +47,65 @@ class Noise(IntensityTransform):
     def apply_transform(self, subject: Subject, params: dict[str, Any]) -> Subject:
         generator = torch.Generator(device="cpu")
         generator.manual_seed(params["seed"])
-        mean, std = params["mean"], params["std"]
-
-        def noise(shape: torch.Size, device: torch.device) -> torch.Tensor:
-            # mean + std * N(0, 1), computed in place on the fresh sample.
-            return torch.randn(shape, generator=generator).to(device).mul_(std).add_(mean)
-
         for name, image in self._get_images(subject).items():
-            data = image.data
-            if params.get("rician", False):
-                first = noise(data.shape, data.device)
-                second = noise(data.shape, data.device)
-                noisy = torch.sqrt((data + first) ** 2 + second**2)
-            else:
-                sample = noise(data.shape, data.device)
-                if torch.result_type(data, sample) == sample.dtype:
-                    noisy = sample.add_(data)  # data + noise, without another tensor
-                else:
-                    noisy = data + sample
-            replace_image(subject, name, image.new_like(data=noisy))
+            shape = image.data.shape
+            first = torch.randn(shape, generator=generator)
+            second = torch.randn(shape, generator=generator) if params.get("rician") else None
+            _add_noise(subject, name, first, second, params)
         return subject
+
+    def _sample_elements(
+        self, subjects: list[Subject], *, gated: bool
+    ) -> tuple[list[dict[str, Any]], list[bool] | None]:
+        # TorchIO's order: one seed for the batch, the gate, then the means
+        # and the standard deviations of all elements.
+        seed = int(torch.randint(0, 2**31, (1,)).item())
+        n = len(subjects)
+        keep = (torch.rand(n) < self.p).tolist() if gated else None
+        means = self.mean.sample_1d(n).tolist()
+        stds = self.std.sample_1d(n).tolist()
+        params = [
+            {"mean": mean, "std": std, "seed": seed, "rician": self.rician}
+            for mean, std in zip(means, stds, strict=True)
+        ]
+        return params, keep
+
+    def _apply_elements(
+        self, subjects: list[Subject], params: list[dict[str, Any]], keep: list[bool] | None
+    ) -> list[Subject]:
+        # As TorchIO: one generator for the batch, each image's noise drawn
+        # for all elements at once (gated-out elements too).
+        generator = torch.Generator(device="cpu")
+        generator.manual_seed(params[0]["seed"])
+        for name, image in self._get_images(subjects[0]).items():
+            shape = (len(subjects), *image.data.shape)
+            first = torch.randn(shape, generator=generator)
+            second = torch.randn(shape, generator=generator) if self.rician else None
+            for n, subject in enumerate(subjects):
+                if keep is None or keep[n]:
+                    other = None if second is None else second[n]
+                    _add_noise(subject, name, first[n], other, params[n])
+        return subjects
+
+
+def _add_noise(
+    subject: Subject,
+    name: str,
+    first: torch.Tensor,
+    second: torch.Tensor | None,
+    params: dict[str, Any],
+) -> None:
+    """Replace image ``name`` by itself plus ``mean + std * first`` (Rician
+    with ``second``), ``first`` and ``second`` standard normal samples."""
+    image = subject[name]
+    data = image.data
+    mean, std = params["mean"], params["std"]
+    sample = first.to(data.device).mul_(std).add_(mean)
+    if second is not None:
+        other = second.to(data.device).mul_(std).add_(mean)
+        noisy = torch.sqrt((data + sample) ** 2 + other**2)
+    elif torch.result_type(data, sample) == sample.dtype:
+        noisy = sample.add_(data)  # data + noise, without another tensor
+    else:
+        noisy = data + sample
+    replace_image(subject, name, image.new_like(data=noisy))
