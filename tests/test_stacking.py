@@ -137,3 +137,11 @@ def test_core_copy_refuses_what_it_cannot_copy() -> None:
     readonly.flags.writeable = False
     with pytest.raises(TypeError):
         _core.copy_c_order(src, readonly)
+
+
+def test_conjugate_views_fall_back_to_torch() -> None:
+    base = torch.complex(torch.rand(1, 4, 5, 6), torch.rand(1, 4, 5, 6))
+    fortran = base.permute(0, 3, 2, 1).contiguous().permute(0, 3, 2, 1).conj()
+    assert fortran.is_conj() and not fortran.is_contiguous()
+    got = stack([fortran, fortran])
+    assert torch.equal(got, torch.stack([fortran.resolve_conj()] * 2))

@@ -82,7 +82,10 @@ def _copy_in_core(out: np.ndarray[Any, Any], tensor: Tensor) -> bool:
     bits = _BITS.get(tensor.element_size())
     if bits is None or tensor.requires_grad or any(s < 0 for s in tensor.stride()):
         return False
-    source = tensor.numpy()
+    try:
+        source = tensor.numpy()
+    except (RuntimeError, TypeError):  # conjugate or negative views, quantized dtypes
+        return False
     if source.dtype != out.dtype:
         return False
     for channel, target in zip(source, out, strict=True):
