@@ -356,14 +356,23 @@ fn reverse_as<const N: usize>(row: &mut [u8]) {
     }
 }
 
+/// Reverse `row` as a slice of `T` if it is aligned for them (the standard
+/// library reverses primitive slices with SIMD shuffles), else item by item.
+fn reverse_words<T: bytemuck::Pod, const N: usize>(row: &mut [u8]) {
+    match bytemuck::try_cast_slice_mut::<u8, T>(row) {
+        Ok(words) => words.reverse(),
+        Err(_) => reverse_as::<N>(row),
+    }
+}
+
 /// Reverse the order of the `elem`-byte items of `row`.
 fn reverse_items(row: &mut [u8], elem: usize) {
     match elem {
         1 => row.reverse(),
-        2 => reverse_as::<2>(row),
+        2 => reverse_words::<u16, 2>(row),
         3 => reverse_as::<3>(row),
-        4 => reverse_as::<4>(row),
-        8 => reverse_as::<8>(row),
+        4 => reverse_words::<u32, 4>(row),
+        8 => reverse_words::<u64, 8>(row),
         16 => reverse_as::<16>(row),
         _ => {
             let n = row.len() / elem.max(1);
@@ -405,6 +414,25 @@ pub fn flip_axis(bytes: &mut [u8], shape: &[usize], elem: usize, axis: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_reverse_alike_aligned_or_not() {
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        for elem in [1, 2, 3, 4, 8, 16] {
+            for start in 0..8 {
+                let len = (bytes.len() - start) / elem * elem;
+                let mut row = bytes[start..start + len].to_vec();
+                let want: Vec<u8> = row.chunks(elem).rev().flatten().copied().collect();
+                // The copy is aligned; reversing from an odd offset is not.
+                reverse_items(&mut row, elem);
+                assert_eq!(row, want, "elem {elem}, aligned copy");
+                let mut padded = vec![0u8; len + 1];
+                padded[1..].copy_from_slice(&bytes[start..start + len]);
+                reverse_items(&mut padded[1..], elem);
+                assert_eq!(&padded[1..], &want[..], "elem {elem}, unaligned");
+            }
+        }
+    }
 
     fn image(shape: &[usize]) -> Vec<u8> {
         (0..shape.iter().product::<usize>())
