@@ -20,9 +20,11 @@ shares no memory with the input). What is random follows TorchIO's rules:
   ``SomeOf`` with ``per_instance`` choose for each element and give each
   element its own history from then on; without it they choose once.
 
-The random numbers are drawn element by element, not as TorchIO's vectorised
-draws, so a seeded batch is transformed differently from TorchIO's (single
-subjects are transformed identically).
+Parameters are drawn in the order TorchIO draws its vectorised ones
+(:meth:`Transform._sample_elements`; Noise and Blur, whose order differs from
+element by element, override it), so a seeded batch gets TorchIO's
+parameters, and for most transforms its tensors (the README lists where
+TorchIO 2.0.0a2 transforms a batch otherwise than its elements).
 """
 
 from __future__ import annotations
