@@ -121,8 +121,13 @@ class Transform(nn.Module):
         """Each element's parameters when a batch's elements get their own
         (:mod:`.batching`), drawn in TorchIO's order, and, if ``gated``,
         which elements the transform applies to (``None``: all)."""
-        keep = (torch.rand(len(subjects)) < self.p).tolist() if gated else None
+        keep = self._gate(len(subjects), gated=gated)
         return [self.make_params(subject) for subject in subjects], keep
+
+    def _gate(self, n: int, *, gated: bool) -> list[bool] | None:
+        """Which of ``n`` elements a per-element ``p`` applies the transform
+        to (one draw each, rand < p applies), or ``None`` if not ``gated``."""
+        return (torch.rand(n) < self.p).tolist() if gated else None
 
     def _apply_elements(
         self, subjects: list[Subject], params: list[dict[str, Any]], keep: list[bool] | None

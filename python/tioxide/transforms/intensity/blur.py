@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from ...data.subject import Subject
 from .._smoothing import gaussian_smooth
 from ..parameter_range import to_nonneg_range
@@ -40,7 +38,7 @@ class Blur(IntensityTransform):
         self, subjects: list[Subject], *, gated: bool
     ) -> tuple[list[dict[str, Any]], list[bool] | None]:
         # TorchIO draws the batch's standard deviations axis by axis.
-        keep = (torch.rand(len(subjects)) < self.p).tolist() if gated else None
+        keep = self._gate(len(subjects), gated=gated)
         stds = self.std.sample(len(subjects)).tolist()
         return [{"std": tuple(row)} for row in stds], keep
 

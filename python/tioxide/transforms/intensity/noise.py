@@ -61,7 +61,7 @@ class Noise(IntensityTransform):
         # and the standard deviations of all elements.
         seed = int(torch.randint(0, 2**31, (1,)).item())
         n = len(subjects)
-        keep = (torch.rand(n) < self.p).tolist() if gated else None
+        keep = self._gate(len(subjects), gated=gated)
         means = self.mean.sample_1d(n).tolist()
         stds = self.std.sample_1d(n).tolist()
         params = [
