@@ -23,6 +23,7 @@ __all__ = [
     "release",
     "write",
     "clear_cache",
+    "copy_c_order",
     "build_index",
     "read_stream",
     "read_header_stream",
