@@ -226,3 +226,29 @@ def test_copies_and_pickles() -> None:
     assert repr(restored) == repr(build(torchio))
     subject.clear_history()
     assert subject.applied_transforms == []
+
+
+def test_consistency_check_agrees_with_numpy_allclose() -> None:
+    """Subjects compare their images' shapes and spacings on every patch, in
+    plain Python for tuples of numbers: the answers must be numpy's."""
+    import itertools
+    import random
+
+    import numpy as np
+
+    from tioxide.data.subject import _all_close
+
+    inf, nan = float("inf"), float("nan")
+    specials = [0, 1, 2_000_000, 2_000_001, 0.0, 1e-7, 1e-6, 2.1e-6, -3.0, -3.000003]
+    specials += [inf, -inf, nan]
+    rng = random.Random(0)
+    pairs = [((a,), (b,)) for a, b in itertools.product(specials, repeat=2)]
+    for _ in range(2000):
+        n = rng.choice([1, 2, 3])
+        a = tuple(rng.choice(specials + [rng.uniform(-5, 5)]) for _ in range(n))
+        b = tuple(x * (1 + rng.choice([0, 1e-7, 1e-5])) for x in a)
+        pairs.append((a, b))
+    pairs += [((1, 2), (1, 2, 3)), ((1,), (True,)), ((np.float64(1.0),), (1.0,))]
+    for a, b in pairs:
+        want = np.shape(a) == np.shape(b) and bool(np.allclose(a, b, rtol=1e-6, atol=1e-6))
+        assert _all_close(a, b, 1e-6, 1e-6) == want, (a, b)
