@@ -44,15 +44,21 @@ def batch_record(params: list[dict[str, Any] | None], keep: list[bool] | None) -
     return record
 
 
+def _is_element_record(record: Any) -> bool:
+    """Whether ``record`` holds one value per element of a batch."""
+    params = getattr(record, "params", None)
+    return isinstance(params, dict) and "_batched_keys" in params
+
+
 def _element_history(history: list[Any], index: int) -> list[Any]:
     """Element ``index``'s part of a batch's records: per-element records cut
     down to its own parameters, those that skipped it left out."""
     result = []
     for record in history:
-        params = getattr(record, "params", None)
-        if not isinstance(params, dict) or "_batched_keys" not in params:
+        if not _is_element_record(record):
             result.append(record)
             continue
+        params = record.params
         size = params.get("_batch_size")
         if size is not None and not 0 <= index < size:
             raise IndexError(
@@ -72,10 +78,7 @@ def _element_history(history: list[Any], index: int) -> list[Any]:
 
 
 def _has_element_records(history: list[Any]) -> bool:
-    return any(
-        isinstance(getattr(record, "params", None), dict) and "_batched_keys" in record.params
-        for record in history
-    )
+    return any(_is_element_record(record) for record in history)
 
 
 _ImagesBatchT = TypeVar("_ImagesBatchT", bound="ImagesBatch")

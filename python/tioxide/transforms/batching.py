@@ -40,7 +40,7 @@ from .copying import call_without_copy
 from .wrapping import DEFAULT_IMAGE_NAME
 
 if TYPE_CHECKING:
-    from .compose import OneOf, SomeOf
+    from .compose import _Choice
     from .transform import Transform
 
 
@@ -64,13 +64,13 @@ def transform_batch(transform: Transform, data: ImagesBatch | SubjectsBatch) -> 
 
 
 def _apply(transform: Transform, batch: SubjectsBatch) -> SubjectsBatch:
-    from .compose import Compose, OneOf, SomeOf
+    from .compose import Compose, _Choice
 
     if isinstance(transform, Compose):
         for child in transform.transforms:
             batch = _apply_child(child, batch)
         return batch
-    if isinstance(transform, OneOf | SomeOf):
+    if isinstance(transform, _Choice):
         if transform.per_instance and batch.batch_size > 1:
             return _each_element(transform, batch)
         chosen = transform.choose()
@@ -112,7 +112,7 @@ def _restack(batch: SubjectsBatch, subjects: list[Subject]) -> SubjectsBatch:
     return result
 
 
-def _elements(batch: SubjectsBatch) -> list[Subject]:
+def elements(batch: SubjectsBatch) -> list[Subject]:
     """The batch's elements as subjects without history (the batch keeps it)."""
     saved = batch._per_element_history, batch.applied_transforms
     batch._per_element_history, batch.applied_transforms = None, []
@@ -127,7 +127,7 @@ def _shared(transform: Transform, batch: SubjectsBatch) -> SubjectsBatch:
     # rand < p applies (TorchIO's rule): one draw for the whole batch.
     if torch.rand(1).item() >= transform.p:
         return batch
-    subjects = _elements(batch)
+    subjects = elements(batch)
     params = transform.make_params(subjects[0])
     subjects = [transform.apply_transform(subject, params) for subject in subjects]
     result = _restack(batch, subjects)
@@ -143,7 +143,7 @@ def _per_element(transform: Transform, batch: SubjectsBatch) -> SubjectsBatch:
     # Without per-element gating one draw decides for the batch (rand < p applies).
     if not gated and torch.rand(1).item() >= transform.p:
         return batch
-    subjects = _elements(batch)
+    subjects = elements(batch)
     # Every element's parameters are drawn, applied or not, as TorchIO draws
     # them (one vector for the batch, then masked).
     sampled, keep = transform._sample_elements(subjects, gated=gated)
@@ -156,21 +156,19 @@ def _per_element(transform: Transform, batch: SubjectsBatch) -> SubjectsBatch:
     return result
 
 
-def _each_element(transform: OneOf | SomeOf, batch: SubjectsBatch) -> SubjectsBatch:
+def _each_element(transform: _Choice, batch: SubjectsBatch) -> SubjectsBatch:
     """A composition choosing for each element; each element's history is its own."""
-    from .compose import apply_child
+    from .compose import apply_chosen
 
     if transform.p == 0:
         return batch
     subjects = batch.unbatch()
     applied = False
     for n, subject in enumerate(subjects):
-        if torch.rand(1).item() >= transform.p:
-            continue
-        applied = True
-        for child in transform.choose(coin=False) or []:
-            subject = apply_child(child, subject)
-        subjects[n] = subject
+        chosen = transform.choose()
+        if chosen is not None:
+            applied = True
+            subjects[n] = apply_chosen(chosen, subject)
     if not applied:
         return batch
     try:

@@ -112,7 +112,30 @@ class Compose(_Composition):
         return self.transforms[index]
 
 
-class OneOf(_Composition):
+class _Choice(_Composition):
+    """A composition that draws which of its transforms to apply, each time."""
+
+    def choose(self) -> list[Transform] | None:
+        """The transforms to apply, in order; ``None`` if ``p`` says none."""
+        if torch.rand(1).item() >= self.p:
+            return None
+        return self._draw()
+
+    def _draw(self) -> list[Transform]:
+        raise NotImplementedError
+
+    def _apply_to_subject(self, subject: Subject, *, batched: bool) -> Subject:
+        return apply_chosen(self.choose(), subject)
+
+
+def apply_chosen(chosen: list[Transform] | None, subject: Subject) -> Subject:
+    """``subject`` through the transforms a :class:`_Choice` chose, in order."""
+    for child in chosen or []:
+        subject = apply_child(child, subject)
+    return subject
+
+
+class OneOf(_Choice):
     """Apply one of the transforms, chosen at random.
 
     Args:
@@ -144,24 +167,12 @@ class OneOf(_Composition):
         total = sum(weights)
         self.weights = [w / total for w in weights]
 
-    def choose(self, *, coin: bool = True) -> list[Transform] | None:
-        """The transform to apply, drawn by weight; ``None`` if ``p`` says none.
-
-        Args:
-            coin: Draw whether to apply at all first.
-        """
-        if coin and torch.rand(1).item() >= self.p:
-            return None
+    def _draw(self) -> list[Transform]:
         index = int(torch.multinomial(torch.tensor(self.weights), num_samples=1).item())
         return [self.transforms[index]]
 
-    def _apply_to_subject(self, subject: Subject, *, batched: bool) -> Subject:
-        for child in self.choose() or []:
-            subject = apply_child(child, subject)
-        return subject
 
-
-class SomeOf(_Composition):
+class SomeOf(_Choice):
     """Apply a random subset of the transforms, in random order.
 
     Args:
@@ -200,14 +211,7 @@ class SomeOf(_Composition):
         self.replace = replace
         self._bounds = (int(low), int(high))
 
-    def choose(self, *, coin: bool = True) -> list[Transform] | None:
-        """The transforms to apply, in order; ``None`` if ``p`` says none.
-
-        Args:
-            coin: Draw whether to apply at all first.
-        """
-        if coin and torch.rand(1).item() >= self.p:
-            return None
+    def _draw(self) -> list[Transform]:
         low, high = self._bounds
         n = int(torch.randint(low, high + 1, size=(1,)).item())
         count = len(self.transforms)
@@ -216,8 +220,3 @@ class SomeOf(_Composition):
         else:
             indices = torch.randperm(count)[: min(n, count)].tolist()
         return [self.transforms[int(index)] for index in indices]
-
-    def _apply_to_subject(self, subject: Subject, *, batched: bool) -> Subject:
-        for child in self.choose() or []:
-            subject = apply_child(child, subject)
-        return subject

@@ -6,6 +6,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from .batching import elements
 from .compose import Compose
 from .history import AppliedTransform, lookup
 from .transform import IntensityTransform, Transform
@@ -103,9 +104,7 @@ class InverseEachElement(Transform):
             raise ValueError(
                 f"The inverse was made for a batch of {len(self.inverses)}, got {data.batch_size}"
             )
-        subjects = data.unbatch()
-        for subject in subjects:
-            subject.applied_transforms = []
+        subjects = elements(data)
         undone = [inverse(s) for inverse, s in zip(self.inverses, subjects, strict=True)]
         result = type(data).from_subjects(undone)
         result.applied_transforms = []
