@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import humanize
 import nibabel as nib
@@ -520,11 +521,43 @@ def test_custom_reader(tmp_path: Path, nii_4d: Path) -> None:
 def test_reader_kwargs_for_the_default_reader(nii_4d: Path) -> None:
     image = tioxide.ScalarImage(nii_4d, reader_kwargs={"mmap": False, "keep_file_open": False})
     assert image.shape == (3, 6, 5, 4)
-    with pytest.raises(TypeError, match="unexpected reader keyword argument"):
+    with pytest.raises(TypeError, match=f"{nii_4d}: unexpected reader keyword argument.*dtype"):
         tioxide.ScalarImage(nii_4d, reader_kwargs={"dtype": "float32"}).shape  # noqa: B018
     tensor, affine = image_module.default_reader(nii_4d)
     assert torch.equal(tensor, torchio.ScalarImage(nii_4d).data)
     assert np.array_equal(affine, torchio.ScalarImage(nii_4d).affine.numpy())
+
+
+@pytest.mark.parametrize("kwargs", [{"keep_file_open": True}, {"mmap": "r"}])
+def test_reader_kwargs_hand_the_file_to_nibabel(
+    nii_4d: Path, tmp_path: Path, kwargs: dict[str, Any]
+) -> None:
+    # nibabel's own options ask for nibabel's file handling: nibabel loads the file
+    # with them when the voxels are read, as TorchIO does; values equal the core's.
+    ours = tioxide.ScalarImage(nii_4d, reader_kwargs=kwargs)
+    theirs = torchio.ScalarImage(nii_4d, reader_kwargs=kwargs)
+    with mock.patch("tioxide.data.image.nib.load", wraps=nib.load) as load:
+        ours.load()
+    load.assert_called_once_with(nii_4d, **kwargs)
+    theirs.load()
+    assert_same_image(ours, theirs, loaded=True)
+    assert torch.equal(ours.data, tioxide.ScalarImage(nii_4d).data)
+    tensor, _ = image_module.default_reader(nii_4d, **kwargs)
+    assert torch.equal(tensor, ours.data)
+    # The core still checks the header first: a bad file gets tioxide's error.
+    bad = tmp_path / "bad.nii"
+    bad.write_bytes(b"\0" * 400)
+    with pytest.raises(tioxide.InvalidHeaderError, match="bad.nii"):
+        tioxide.ScalarImage(bad, reader_kwargs=kwargs).load()
+
+
+def test_reader_modules_reachable_as_in_torchio() -> None:
+    import SimpleITK
+
+    assert image_module.nib is nib
+    assert image_module.sitk is SimpleITK
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        image_module.nope  # noqa: B018
 
 
 # --------------------------------------------------------------------------- repr

@@ -32,7 +32,7 @@ from .dicom_backend import DicomSeriesBackend, dicom_series
 from .indexing import normalize_index
 from .io import default_reader, is_nifti
 from .nibabel_backend import NibabelBackend
-from .nifti_backend import NiftiBackend
+from .nifti_backend import NiftiBackend, open_nifti
 from .registry import (
     BackendFactory,
     BackendMatcher,
@@ -150,9 +150,7 @@ def _nifti_path(request: BackendRequest) -> bool:
 
 def _build_nifti(request: BackendRequest) -> ImageDataBackend:
     assert request.path is not None
-    return NiftiBackend(
-        request.path, affine=request.affine, reader_kwargs=dict(request.reader_kwargs)
-    )
+    return open_nifti(request.path, request.affine, dict(request.reader_kwargs))
 
 
 def _sitk_path(request: BackendRequest) -> bool:

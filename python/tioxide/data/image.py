@@ -10,6 +10,7 @@ once.
 from __future__ import annotations
 
 import copy
+import importlib
 import io
 import os
 import sys
@@ -851,3 +852,16 @@ def _parse_annotations(
                 f"Expected {kind.__name__} for key {name!r}, got {type(value).__name__}"
             )
     return dict(annotations)
+
+
+def __getattr__(name: str) -> Any:
+    """``nib`` and ``sitk``: the readers' modules, imported on first use.
+
+    TorchIO's ``torchio.data.image`` imports them under these names, and code
+    written for it (mocks in tests, for one) reaches nibabel and SimpleITK
+    there; importing them eagerly would slow every ``import tioxide``.
+    """
+    modules = {"nib": "nibabel", "sitk": "SimpleITK"}
+    if name in modules:
+        return importlib.import_module(modules[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

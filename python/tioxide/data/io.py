@@ -32,9 +32,10 @@ __all__ = [
 #: File name endings read by the Rust NIfTI core (compared in lower case).
 NIFTI_SUFFIXES = (".nii", ".nii.gz", ".hdr", ".img", ".hdr.gz", ".img.gz")
 
-#: ``reader_kwargs`` that TorchIO forwards to ``nibabel.load`` and that make no
-#: difference to what tioxide reads; they are accepted and ignored.
-IGNORED_READER_KWARGS = frozenset({"mmap", "keep_file_open"})
+#: The ``reader_kwargs`` of a NIfTI file: those of ``nibabel.load``, to which
+#: TorchIO forwards them. They choose how nibabel handles the file, not which
+#: values it reads.
+NIBABEL_READER_KWARGS = frozenset({"mmap", "keep_file_open"})
 
 
 def is_nifti(path: str | os.PathLike[str]) -> bool:
@@ -50,30 +51,37 @@ def unsupported_format(path: Path) -> ValueError:
     )
 
 
-def check_reader_kwargs(path: Path, kwargs: dict[str, Any]) -> None:
-    """Refuse ``reader_kwargs`` that would change what is read.
+def check_reader_kwargs(name: object, kwargs: dict[str, Any]) -> None:
+    """Refuse NIfTI ``reader_kwargs`` that ``nibabel.load`` would not take.
+
+    Args:
+        name: The file or stream, named in the error.
+        kwargs: The keyword arguments.
 
     Raises:
         TypeError: A keyword other than those nibabel uses for file handling.
     """
-    unknown = sorted(set(kwargs) - IGNORED_READER_KWARGS)
+    unknown = sorted(set(kwargs) - NIBABEL_READER_KWARGS)
     if unknown:
         raise TypeError(
-            f"{path}: unexpected reader keyword argument(s) {', '.join(unknown)}; the NIfTI "
-            f"reader accepts only {', '.join(sorted(IGNORED_READER_KWARGS))} (ignored)"
+            f"{name}: unexpected reader keyword argument(s) {', '.join(unknown)}; the NIfTI "
+            f"reader accepts only {', '.join(sorted(NIBABEL_READER_KWARGS))} "
+            "(the options of nibabel.load)"
         )
 
 
 def default_reader(path: Path, **kwargs: Any) -> tuple[Tensor, npt.NDArray[np.float64]]:
     """Read a whole image: its ``(C, I, J, K)`` tensor and its 4 x 4 RAS+ affine.
 
-    NIfTI and ANALYZE files go to the Rust core, ``.nii.zarr`` stores to
+    NIfTI and ANALYZE files go to the Rust core (to nibabel when ``kwargs``
+    hold its options), ``.nii.zarr`` stores to
     ``nifti-zarr``, directories (DICOM series) and anything else to SimpleITK.
 
     Args:
         path: The file.
-        **kwargs: For NIfTI, ``mmap`` and ``keep_file_open`` (accepted for
-            compatibility with TorchIO, ignored); for NIfTI-Zarr, arguments of
+        **kwargs: For NIfTI, ``mmap`` and ``keep_file_open`` (given, nibabel
+            loads the file with them, as in TorchIO; see
+            :func:`~tioxide.data.nifti_backend.open_nifti`); for NIfTI-Zarr, arguments of
             ``niizarr.zarr2nii``; for SimpleITK, ``outputPixelType`` and ``imageIO``;
             for a DICOM directory, ``seriesID``.
 
@@ -84,7 +92,7 @@ def default_reader(path: Path, **kwargs: Any) -> tuple[Tensor, npt.NDArray[np.fl
         TypeError: An unknown keyword argument.
         ImportError: The format needs an optional dependency that is missing.
     """
-    from .nifti_backend import NiftiBackend
+    from .nifti_backend import open_nifti
 
     if is_nifti_zarr(path):
         return read_nifti_zarr(path, **kwargs)
@@ -94,7 +102,7 @@ def default_reader(path: Path, **kwargs: Any) -> tuple[Tensor, npt.NDArray[np.fl
         series = DicomSeriesBackend(path, reader_kwargs=kwargs)
         return series.to_tensor(), series.affine.numpy()
     if is_nifti(path):
-        backend = NiftiBackend(path, reader_kwargs=kwargs)
+        backend = open_nifti(path, None, kwargs)
         return backend.to_tensor(), backend.affine.numpy()
     return read_sitk(path, **kwargs)
 

@@ -4,6 +4,10 @@ Only the header is read when the backend is made; voxels are read when asked
 for, and then only the bytes of the requested region. The file is a local
 path, or a :class:`~tioxide.data.sources.StreamSource` (a URL or a file
 object holding a ``.nii``/``.nii.gz``) read in place.
+
+:func:`open_nifti` picks the backend of a local file: this one, or nibabel's
+loader when the caller passes nibabel's own options (``reader_kwargs``), as
+TorchIO does.
 """
 
 from __future__ import annotations
@@ -20,9 +24,35 @@ from torch import Tensor
 from .. import nifti
 from .conversion import channels_first, file_array_to_tensor, tensor_shape
 from .indexing import normalize_index
-from .io import IGNORED_READER_KWARGS, check_reader_kwargs
+from .io import check_reader_kwargs
 from .nibabel_backend import NibabelBackend
 from .sources import StreamSource
+
+
+def open_nifti(
+    path: Path, affine: Tensor | npt.ArrayLike | None, reader_kwargs: dict[str, Any]
+) -> NibabelBackend:
+    """The backend of a local NIfTI/ANALYZE file.
+
+    Without ``reader_kwargs`` the Rust core reads it. With them (``mmap``,
+    ``keep_file_open``: options of ``nibabel.load``) the caller asks for
+    nibabel's file handling, so nibabel loads it, with those options, as in
+    TorchIO; the values are the same either way. The core checks the header
+    first, so a bad file gets the same error on both paths. Without nibabel
+    installed the options are ignored (they change no value).
+
+    Raises:
+        TypeError: A keyword that ``nibabel.load`` does not take.
+    """
+    check_reader_kwargs(path, reader_kwargs)
+    if not reader_kwargs:
+        return NiftiBackend(path, affine=affine)
+    try:
+        import nibabel
+    except ImportError:
+        return NiftiBackend(path, affine=affine)
+    nifti.read_header(path)
+    return NibabelBackend(nibabel.load(path, **reader_kwargs), affine=affine)
 
 
 class NiftiBackend(NibabelBackend):
@@ -40,8 +70,9 @@ class NiftiBackend(NibabelBackend):
         path: The file (either file of a ``.hdr``/``.img`` pair), or a
             single-file image at a URL or in a file object.
         affine: 4 x 4 affine that replaces the one in the header.
-        reader_kwargs: Keyword arguments TorchIO passes to ``nibabel.load``;
-            only ``mmap`` and ``keep_file_open`` are allowed, and ignored.
+        reader_kwargs: Options of ``nibabel.load``: only ``mmap`` and
+            ``keep_file_open`` are allowed, and this class (the core) ignores
+            them; :func:`open_nifti` gives a file with options to nibabel.
 
     Raises:
         FileNotFoundError: The file does not exist.
@@ -62,7 +93,7 @@ class NiftiBackend(NibabelBackend):
         if isinstance(path, StreamSource):
             self._stream: StreamSource | None = path
             self._path: Path | None = None
-            _check_stream_kwargs(path, kwargs)
+            check_reader_kwargs(path.name, kwargs)
             header = path.read_header()
         else:
             self._stream = None
@@ -136,13 +167,3 @@ class NiftiBackend(NibabelBackend):
 
     def __repr__(self) -> str:
         return f"NiftiBackend({self._name!r}, shape={self._shape}, dtype={self._dtype})"
-
-
-def _check_stream_kwargs(source: StreamSource, kwargs: dict[str, Any]) -> None:
-    """:func:`check_reader_kwargs` for a source that is not a local path."""
-    unknown = sorted(set(kwargs) - IGNORED_READER_KWARGS)
-    if unknown:
-        raise TypeError(
-            f"{source.name}: unexpected reader keyword argument(s) {', '.join(unknown)}; the "
-            f"NIfTI reader accepts only {', '.join(sorted(IGNORED_READER_KWARGS))} (ignored)"
-        )
