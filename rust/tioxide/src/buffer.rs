@@ -148,7 +148,9 @@ impl VoxelBuffer {
         let size = total.checked_add(scratch).ok_or_else(|| oom(usize::MAX))?;
         let words_len = size.div_ceil(8);
         let mut words = reusable(words_len);
-        words.try_reserve_exact(words_len).map_err(|_| oom(size))?;
+        words
+            .try_reserve_exact(crate::pool::large_words(words_len))
+            .map_err(|_| oom(size))?;
         let base = words.as_mut_ptr().cast::<u8>();
         if total < SMALL_PAGES_FROM {
             advise_huge_pages(base, words_len * 8);
@@ -210,7 +212,9 @@ impl VoxelBuffer {
     ) -> Result<VoxelBuffer> {
         let n = len.div_ceil(8);
         let mut words = reusable(n);
-        words.try_reserve_exact(n).map_err(|_| oom(len))?;
+        words
+            .try_reserve_exact(crate::pool::large_words(n))
+            .map_err(|_| oom(len))?;
         if n > 0 {
             advise_huge_pages(words.as_mut_ptr().cast(), n * 8);
         }

@@ -1,13 +1,19 @@
-//! One spare voxel buffer, kept when a large one is given back, for the
-//! next whole-volume read.
+//! Spare voxel buffers, kept when large ones are given back, for the next
+//! whole-volume reads.
 //!
 //! A whole-volume read into fresh memory pays a page fault and the zeroing
 //! of every page (a third of a `.nii` load, more in a virtual machine whose
 //! host has taken the pages back). A training loop loads a volume, drops it,
-//! loads the next: reusing the last volume's memory skips all of that. Only
-//! one buffer is kept, only between 16 and 256 MiB, and its pages are marked
-//! `MADV_FREE`: the kernel takes them back if it needs memory (the next read
-//! then faults them in again, as it would have anyway).
+//! loads the next: reusing the last volume's memory skips all of that. Up to
+//! three buffers are kept, 256 MiB in all (a patch queue holds a subject
+//! being cut while its two worker threads inflate the next two; with one
+//! spare, half of their inflates got fresh memory), each between 16 and
+//! 256 MiB, and their pages are marked `MADV_FREE`: the
+//! kernel takes them back if it needs memory (the next read then faults
+//! them in again, as it would have anyway). Large buffers are allocated in
+//! whole 2 MiB steps ([`large_words`]), so that volumes of one shape, whose
+//! in-place inflate scratch differs by a few bytes with each file's
+//! compressed size, fit each other's buffers.
 //!
 //! Patches are the same story at a smaller size: a patch queue reads a
 //! 1 MiB patch, stacks it into a batch and drops it, thousands of times; a
@@ -25,7 +31,25 @@ pub(crate) const KEEP_FROM: usize = 16 << 20;
 /// Largest buffer kept, in bytes.
 const KEEP_UP_TO: usize = 256 << 20;
 
-static SPARE: Mutex<Option<Vec<u64>>> = Mutex::new(None);
+/// Large buffers kept at most.
+const LARGE_KEEP: usize = 3;
+
+/// Step of large buffers' sizes, in bytes (a huge page).
+const LARGE_STEP: usize = 2 << 20;
+
+/// Large spares, the most recently given back last.
+static SPARE: Mutex<Vec<Vec<u64>>> = Mutex::new(Vec::new());
+
+/// Words to allocate for a buffer of at least `words`: large ones rounded
+/// up to a whole [`LARGE_STEP`] (their pages past what is written are never
+/// touched, so the rounding costs address space only).
+pub(crate) fn large_words(words: usize) -> usize {
+    let step = LARGE_STEP / 8;
+    if words.saturating_mul(8) < KEEP_FROM {
+        return words;
+    }
+    words.div_ceil(step).saturating_mul(step)
+}
 
 /// Smallest buffer worth keeping among the small ones, in bytes.
 const SMALL_FROM: usize = 64 << 10;
@@ -40,8 +64,9 @@ fn bytes_of(small: &[Vec<u64>]) -> usize {
 }
 
 /// Give back a buffer nothing uses any more (the storage of an array the
-/// caller owned). Kept if its size is in range, replacing the spare (or,
-/// if small, the oldest small ones it needs room for).
+/// caller owned). Kept if its size is in range, replacing the oldest spare
+/// of its kind when there are too many (or, if small, the oldest small ones
+/// it needs room for).
 pub fn recycle(mut words: Vec<u64>) {
     let bytes = words.capacity() * 8;
     if (SMALL_FROM..KEEP_FROM).contains(&bytes) {
@@ -82,13 +107,17 @@ pub fn recycle(mut words: Vec<u64>) {
     let Some(mut spare) = lock_briefly(&SPARE) else {
         return;
     };
-    let old = spare.replace(words);
+    spare.push(words);
+    let mut old = Vec::new();
+    while spare.len() > LARGE_KEEP || bytes_of(&spare) > KEEP_UP_TO {
+        old.push(spare.remove(0));
+    }
     drop(spare);
     drop(old); // freed outside the lock
 }
 
-/// The spare, if it holds at least `words` and not much more (an empty Vec
-/// with that capacity).
+/// A spare that holds at least `words` and not much more (an empty Vec
+/// with that capacity), the most recently given back first.
 pub(crate) fn take(words: usize) -> Option<Vec<u64>> {
     let fits = |s: &Vec<u64>| s.capacity() >= words && s.capacity() <= words + words / 4;
     if words * 8 < KEEP_FROM {
@@ -97,26 +126,21 @@ pub(crate) fn take(words: usize) -> Option<Vec<u64>> {
         return Some(small.swap_remove(at));
     }
     let mut spare = lock_briefly(&SPARE)?;
-    if spare.as_ref().is_some_and(fits) {
-        spare.take()
-    } else {
-        None
-    }
+    let at = spare.iter().rposition(fits)?;
+    Some(spare.remove(at))
 }
 
-/// Free the spare.
+/// Free the spares.
 pub fn clear() {
-    let old = lock_briefly(&SPARE).and_then(|mut spare| spare.take());
+    let old = lock_briefly(&SPARE).map(|mut spare| std::mem::take(&mut *spare));
     drop(old);
     let small = lock_briefly(&SMALL).map(|mut small| std::mem::take(&mut *small));
     drop(small);
 }
 
-/// Bytes held by the spare.
+/// Bytes held by the spares.
 pub fn held() -> usize {
-    let spare = lock_briefly(&SPARE)
-        .and_then(|spare| spare.as_ref().map(Vec::capacity))
-        .map_or(0, |words| words * 8);
+    let spare = lock_briefly(&SPARE).map_or(0, |spare| bytes_of(&spare));
     let small = lock_briefly(&SMALL).map_or(0, |small| bytes_of(&small));
     spare + small
 }
@@ -125,25 +149,54 @@ pub fn held() -> usize {
 mod tests {
     use super::*;
 
-    fn keeps_one_buffer_in_range_and_hands_it_to_a_similar_read() {
+    fn keeps_three_buffers_in_range_and_hands_them_to_similar_reads() {
         clear();
         recycle(Vec::with_capacity(1 << 10)); // too small
         assert_eq!(held(), 0);
-        recycle(Vec::with_capacity((32 << 20) / 8));
+        let mib = (1 << 20) / 8;
+        recycle(Vec::with_capacity(32 * mib));
         assert_eq!(held(), 32 << 20);
-        assert!(take((33 << 20) / 8).is_none()); // too small for it
-        assert!(take((8 << 20) / 8).is_none()); // far too big
-        let spare = take((30 << 20) / 8).expect("a fit");
-        assert!(spare.is_empty() && spare.capacity() == (32 << 20) / 8);
+        assert!(take(33 * mib).is_none()); // too small for it
+        assert!(take(8 * mib).is_none()); // far too big
+        let spare = take(30 * mib).expect("a fit");
+        assert!(spare.is_empty() && spare.capacity() == 32 * mib);
         assert_eq!(held(), 0);
-        recycle(Vec::with_capacity((300 << 20) / 8)); // too large to keep
+        recycle(Vec::with_capacity(300 * mib)); // too large to keep
         assert_eq!(held(), 0);
+        // Three kept; a fourth pushes out the oldest; the newest fit goes first.
+        for size in [40, 41, 42, 43] {
+            recycle(Vec::with_capacity(size * mib));
+        }
+        assert_eq!(held(), (41 + 42 + 43) << 20);
+        assert_eq!(take(40 * mib).map(|w| w.capacity()), Some(43 * mib));
+        assert_eq!(take(40 * mib).map(|w| w.capacity()), Some(42 * mib));
+        assert_eq!(take(40 * mib).map(|w| w.capacity()), Some(41 * mib));
+        assert!(take(40 * mib).is_none());
+        // No more than 256 MiB in all: the oldest go first.
+        for size in [100, 90, 80] {
+            recycle(Vec::with_capacity(size * mib));
+        }
+        assert_eq!(held(), (90 + 80) << 20);
+    }
+
+    #[test]
+    fn large_sizes_round_to_whole_huge_pages() {
+        let mib = (1 << 20) / 8;
+        assert_eq!(large_words(1000), 1000); // small: as asked
+        assert_eq!(large_words(16 * mib), 16 * mib);
+        assert_eq!(large_words(16 * mib + 1), 18 * mib);
+        // Volumes of one shape whose scratch differs by a few bytes share a size.
+        assert_eq!(large_words(44 * mib + 300), large_words(44 * mib + 40));
+        assert_eq!(
+            large_words(usize::MAX / 8),
+            usize::MAX / 8 / (2 * mib) * (2 * mib) + 2 * mib
+        );
     }
 
     #[test]
     fn keeps_small_buffers_up_to_a_budget_and_hands_out_fits() {
         // One test touches the pool: the tests of a binary share it.
-        keeps_one_buffer_in_range_and_hands_it_to_a_similar_read();
+        keeps_three_buffers_in_range_and_hands_them_to_similar_reads();
         clear();
         let mib = (1 << 20) / 8;
         for _ in 0..70 {
