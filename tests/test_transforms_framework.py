@@ -20,12 +20,14 @@ from transforms_helpers import history, subject_pair
 
 
 class AddOne(tio.IntensityTransform):
-    """A transform defined the way users define theirs."""
+    """A transform defined the way users define theirs for TorchIO 2 (on batches)."""
 
-    def apply_transform(self, subject: tio.Subject, params: dict[str, Any]) -> tio.Subject:
-        for name, image in self._get_images(subject).items():
-            subject._images[name] = image.new_like(data=image.data + 1)
-        return subject
+    def apply_transform(
+        self, batch: tio.SubjectsBatch, params: dict[str, Any]
+    ) -> tio.SubjectsBatch:
+        for images in self._get_images(batch).values():
+            images.data = images.data + 1
+        return batch
 
 
 class Shift(tio.SpatialTransform):
@@ -33,13 +35,15 @@ class Shift(tio.SpatialTransform):
         super().__init__(**kwargs)
         self.amount = amount
 
-    def make_params(self, subject: tio.Subject) -> dict[str, Any]:
+    def make_params(self, batch: tio.SubjectsBatch) -> dict[str, Any]:
         return {"amount": self.amount}
 
-    def apply_transform(self, subject: tio.Subject, params: dict[str, Any]) -> tio.Subject:
-        for name, image in self._get_images(subject).items():
-            subject._images[name] = image.new_like(data=image.data + params["amount"])
-        return subject
+    def apply_transform(
+        self, batch: tio.SubjectsBatch, params: dict[str, Any]
+    ) -> tio.SubjectsBatch:
+        for images in self._get_images(batch).values():
+            images.data = images.data + params["amount"]
+        return batch
 
     @property
     def invertible(self) -> bool:
@@ -414,10 +418,10 @@ def test_outputs_share_no_memory_with_inputs(transform: tio.Transform) -> None:
 
 def test_user_transforms_writing_in_place_get_a_deep_copy() -> None:
     class Doubler(tio.Transform):
-        def apply_transform(self, subject: tio.Subject, params: dict[str, Any]) -> tio.Subject:
-            for image in subject.images.values():
-                image.data.mul_(2)  # in place, as TorchIO subclasses may do
-            return subject
+        def apply_transform(self, batch: Any, params: dict[str, Any]) -> Any:
+            for images in batch.images.values():
+                images.data.mul_(2)  # in place, as TorchIO subclasses may do
+            return batch
 
     subject = make_subject()
     before = subject.t1.data.clone()
@@ -425,3 +429,56 @@ def test_user_transforms_writing_in_place_get_a_deep_copy() -> None:
         result = transform(subject)
         assert torch.equal(subject.t1.data, before)
         assert not torch.equal(result.t1.data, before)
+
+
+def _scaling_transform(module: Any, seen: list[str]) -> Any:
+    """The same user-written transform for ``module`` (tioxide or torchio)."""
+
+    class Scale(module.IntensityTransform):  # type: ignore[misc, name-defined]
+        def make_params(self, batch: Any) -> dict[str, Any]:
+            seen.append(type(batch).__name__)
+            return {"factor": float(torch.rand(1)) + 1}
+
+        def apply_transform(self, batch: Any, params: dict[str, Any]) -> Any:
+            for images in self._get_images(batch).values():
+                seen.append(f"{images.data.dim()}D")
+                images.data = images.data * params["factor"]
+            return batch
+
+    return Scale
+
+
+def test_user_transforms_get_batches_as_in_torchio() -> None:
+    results = []
+    for module in (tio, torchio):
+        seen: list[str] = []
+        scale = _scaling_transform(module, seen)
+        subject = module.Subject(
+            t1=module.ScalarImage(torch.arange(24.0).reshape(1, 2, 3, 4)),
+            seg=module.LabelMap(torch.ones(1, 2, 3, 4, dtype=torch.int64)),
+        )
+        torch.manual_seed(3)
+        one = scale()(subject)
+        batch = module.SubjectsBatch.from_subjects([subject, subject])
+        two = module.Compose([scale(), scale(include=["t1"])])(batch)
+        tensor = scale()(torch.ones(1, 2, 2, 2))
+        results.append((one, two, tensor, seen))
+    (one, two, tensor, seen), (one_t, two_t, tensor_t, seen_t) = results
+    assert seen == seen_t == ["SubjectsBatch", "5D"] * 4
+    assert torch.equal(one.t1.data, one_t.t1.data) and torch.equal(one.seg.data, one_t.seg.data)
+    assert one.applied_transforms[0].params == one_t.applied_transforms[0].params
+    assert torch.equal(two.t1.data, two_t.t1.data) and torch.equal(tensor, tensor_t)
+    assert [r.name for r in two.applied_transforms] == ["Scale", "Scale"]
+
+
+class Broken(tio.Transform):
+    def apply_transform(self, batch: Any, params: dict[str, Any]) -> Any:
+        return batch.unbatch()[0]
+
+
+def test_user_transforms_must_return_the_batch() -> None:
+    with pytest.raises(TypeError, match="Broken.apply_transform returned Subject"):
+        Broken()(make_subject())
+    batch = tio.SubjectsBatch.from_subjects([make_subject()])
+    with pytest.raises(TypeError, match="Broken.apply_transform returned Subject"):
+        Broken()(batch)

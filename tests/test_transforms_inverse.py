@@ -20,13 +20,15 @@ class Shift(tio.SpatialTransform):
         super().__init__(**kwargs)
         self.amount = amount
 
-    def make_params(self, subject: tio.Subject) -> dict[str, Any]:
+    def make_params(self, batch: tio.SubjectsBatch) -> dict[str, Any]:
         return {"amount": self.amount}
 
-    def apply_transform(self, subject: tio.Subject, params: dict[str, Any]) -> tio.Subject:
-        for name, image in self._get_images(subject).items():
-            subject._images[name] = image.new_like(data=image.data + params["amount"])
-        return subject
+    def apply_transform(
+        self, batch: tio.SubjectsBatch, params: dict[str, Any]
+    ) -> tio.SubjectsBatch:
+        for images in self._get_images(batch).values():
+            images.data = images.data + params["amount"]
+        return batch
 
     @property
     def invertible(self) -> bool:
@@ -37,10 +39,12 @@ class Shift(tio.SpatialTransform):
 
 
 class Brighten(tio.IntensityTransform):
-    def apply_transform(self, subject: tio.Subject, params: dict[str, Any]) -> tio.Subject:
-        for name, image in self._get_images(subject).items():
-            subject._images[name] = image.new_like(data=image.data * 2)
-        return subject
+    def apply_transform(
+        self, batch: tio.SubjectsBatch, params: dict[str, Any]
+    ) -> tio.SubjectsBatch:
+        for images in self._get_images(batch).values():
+            images.data = images.data * 2
+        return batch
 
     @property
     def invertible(self) -> bool:
@@ -51,8 +55,10 @@ class Brighten(tio.IntensityTransform):
 
 
 class Scramble(tio.IntensityTransform):
-    def apply_transform(self, subject: tio.Subject, params: dict[str, Any]) -> tio.Subject:
-        return subject
+    def apply_transform(
+        self, batch: tio.SubjectsBatch, params: dict[str, Any]
+    ) -> tio.SubjectsBatch:
+        return batch
 
 
 def make_subject() -> tio.Subject:

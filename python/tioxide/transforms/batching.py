@@ -77,9 +77,21 @@ def _apply(transform: Transform, batch: SubjectsBatch) -> SubjectsBatch:
         for child in chosen or []:
             batch = _apply_child(child, batch)
         return batch
+    if transform._TAKES_BATCHES:
+        return _as_written(transform, batch)
     if not _per_element_params(transform, batch):
         return _shared(transform, batch)
     return _per_element(transform, batch)
+
+
+def _as_written(transform: Transform, batch: SubjectsBatch) -> SubjectsBatch:
+    """A transform written for TorchIO's contract, given the whole batch."""
+    # rand < p applies (TorchIO's rule): one draw for the whole batch.
+    if torch.rand(1).item() >= transform.p:
+        return batch
+    result, params = transform._run_as_written(batch)
+    result.applied_transforms.append(transform._record(params))
+    return result
 
 
 def _apply_child(child: Transform, batch: SubjectsBatch) -> SubjectsBatch:

@@ -15,10 +15,13 @@ A transform is a ``torch.nn.Module``. Calling it on a :class:`Subject`,
 
 Random numbers come from torch's global generator, drawn in the same order as
 TorchIO 2.0.0a2 draws them, so ``torch.manual_seed`` reproduces TorchIO's
-results. Subclasses written for TorchIO 2 receive a ``SubjectsBatch``; here
-``make_params`` and ``apply_transform`` receive the :class:`Subject` itself
-(images are 4D). A batch given to a transform is transformed element by
-element (:mod:`.batching`).
+results. tioxide's own transforms work on the :class:`Subject` itself (images
+are 4D, lazy images stay lazy); a batch given to them is transformed element
+by element (:mod:`.batching`). Subclasses written outside tioxide get
+TorchIO 2's contract instead: ``make_params`` and ``apply_transform``
+receive a ``SubjectsBatch`` (a subject becomes a batch of one; its images
+are 5D image batches whose ``data`` can be set), so that transforms written
+for TorchIO work unchanged.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..data.batch import ImagesBatch, SubjectsBatch
 from ..data.image import Image, ScalarImage
 from ..data.subject import Subject
 from .batching import is_batch, transform_batch
@@ -91,6 +95,12 @@ class Transform(nn.Module):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         register(cls)
+        owner = next(k for k in cls.__mro__ if "apply_transform" in k.__dict__)
+        cls._TAKES_BATCHES = not owner.__module__.startswith("tioxide.")
+
+    #: Whether ``make_params``/``apply_transform`` take a ``SubjectsBatch``
+    #: (TorchIO's contract, for subclasses written outside tioxide).
+    _TAKES_BATCHES: bool = False
 
     # -- applying ---------------------------------------------------------------
 
@@ -162,10 +172,44 @@ class Transform(nn.Module):
         # rand < p applies: p=0 never does, p=1 always does (TorchIO's rule).
         if torch.rand(1).item() >= self.p:
             return subject
+        if self._TAKES_BATCHES:
+            return self._apply_as_batch(subject)
         params = self.make_params(subject)
         subject = self.apply_transform(subject, params)
         subject.applied_transforms.append(self._record(params))
         return subject
+
+    def _apply_as_batch(self, subject: Subject) -> Subject:
+        """TorchIO's contract: the subject as a batch of one, transformed by
+        ``make_params``/``apply_transform`` written for batches. The results
+        go back into ``subject`` (changed in place, as by tioxide's own
+        transforms); points and boxes given to the subject itself stay as
+        they are (TorchIO drops them)."""
+        batch, params = self._run_as_written(SubjectsBatch.from_subjects([subject]))
+        out: Subject = batch.unbatch()[0]
+        for name, image in out.images.items():
+            replace_image(subject, name, image)
+        subject._metadata.update(out.metadata)
+        subject.applied_transforms.append(self._record(params))
+        return subject
+
+    def _run_as_written(self, batch: SubjectsBatch) -> tuple[SubjectsBatch, dict[str, Any]]:
+        """``make_params`` and ``apply_transform`` of a subclass written for
+        TorchIO's contract, on ``batch``: the result and the parameters.
+
+        Raises:
+            TypeError: ``apply_transform`` returned something else than a batch.
+        """
+        # Typed for tioxide's own contract (a Subject); these take batches.
+        given: Any = batch
+        params = self.make_params(given)
+        result = self.apply_transform(given, params)
+        if not isinstance(result, SubjectsBatch):
+            raise TypeError(
+                f"{type(self).__name__}.apply_transform returned {type(result).__name__}, "
+                "not the SubjectsBatch it was given"
+            )
+        return result, params
 
     def _record(self, params: dict[str, Any], name: str | None = None) -> AppliedTransform:
         return AppliedTransform(
@@ -330,11 +374,16 @@ class IntensityTransform(Transform):
     """Base of transforms that change intensities: they apply to :class:`ScalarImage`\\ s only."""
 
     def _get_images(self, subject: Subject) -> dict[str, Image]:
-        scalars: dict[str, Image] = {
-            k: v for k, v in subject.images.items() if isinstance(v, ScalarImage)
-        }
+        scalars: dict[str, Image] = {k: v for k, v in subject.images.items() if _is_scalar(v)}
         if self.include is not None:
             scalars = {k: v for k, v in scalars.items() if k in self.include}
         if self.exclude is not None:
             scalars = {k: v for k, v in scalars.items() if k not in self.exclude}
         return scalars
+
+
+def _is_scalar(image: Image | ImagesBatch) -> bool:
+    """Whether an image, or a batch of them, holds intensities (not labels)."""
+    if isinstance(image, ImagesBatch):
+        return issubclass(image._image_class, ScalarImage)
+    return isinstance(image, ScalarImage)
