@@ -176,6 +176,36 @@ def test_per_element_choice_keeps_each_history_and_inverts_each_element() -> Non
     assert [[r.name for r in s.applied_transforms] for s in rebuilt.unbatch()] == [["Flip"]] * 6
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: tioxide.Flip(axes=(0, 1, 2), flip_probability=0.5),
+        lambda: tioxide.Gamma(log_gamma=(-0.3, 0.3)),
+        lambda: tioxide.Affine(degrees=(0, 0, (10, 45)), default_pad_value=0.0),
+        lambda: tioxide.Compose(
+            [tioxide.Flip(axes=(1,)), tioxide.Gamma(log_gamma=(-0.3, 0.3), p=0.5)]
+        ),
+    ],
+)
+def test_per_element_records_are_undone_element_by_element(make: Callable[[], Any]) -> None:
+    # TorchIO's own tests (test_flip, test_gamma, test_inverse) undo such batches;
+    # both the method and the function must, without touching the batch.
+    batch = tioxide.SubjectsBatch.from_subjects(_subjects(tioxide, 4))
+    torch.manual_seed(2)
+    result = make()(batch)
+    assert any("_batched_keys" in r.params for r in result.applied_transforms)
+    before = result.t1.data.clone()
+    by_method = result.apply_inverse_transform()
+    by_function = tioxide.apply_inverse_transform(result)
+    torch.testing.assert_close(result.t1.data, before)
+    torch.testing.assert_close(by_method.t1.data, by_function.t1.data)
+    assert by_method.applied_transforms == [] and by_function.applied_transforms == []
+    for n, subject in enumerate(result.unbatch()):
+        torch.testing.assert_close(by_method.t1.data[n], subject.apply_inverse_transform().t1.data)
+    if not any(r.name == "Affine" for r in result.applied_transforms):
+        torch.testing.assert_close(by_method.t1.data, batch.t1.data)
+
+
 def test_shared_history_adopted_and_inverted_for_the_whole_batch() -> None:
     batch = tioxide.SubjectsBatch.from_subjects(_subjects(tioxide, 3))
     result = tioxide.Flip(axes=(1,))(batch)

@@ -337,19 +337,6 @@ class SubjectsBatch(Invertible):
         each = InverseEachElement(histories, warn=warn, ignore_intensity=ignore_intensity)
         return Compose([each])
 
-    def apply_inverse_transform(self: _SubjectsBatchT, **kwargs: Any) -> _SubjectsBatchT:
-        """A copy with the recorded transforms undone (each element by its own
-        history where the elements have histories of their own).
-
-        Args:
-            **kwargs: ``warn`` and ``ignore_intensity``, as for
-                :meth:`get_inverse_transform`.
-        """
-        if self._per_element_history is not None:
-            inverted = [subject.apply_inverse_transform(**kwargs) for subject in self.unbatch()]
-            return type(self).from_subjects(inverted)
-        return super().apply_inverse_transform(**kwargs)
-
     def __repr__(self) -> str:
         names = ", ".join(self._images)
         return f"SubjectsBatch(batch_size={self.batch_size}, images=[{names}])"

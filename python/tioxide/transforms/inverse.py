@@ -60,10 +60,24 @@ def apply_inverse_transform(data: Any, *, warn: bool = True, ignore_intensity: b
     ``data`` is not changed: the result is a new object, of ``data``'s type,
     with an empty history. Objects without a history are returned as they are.
     """
+    from ..data.batch import SubjectsBatch
+    from ..data.invertible import Invertible
+
     history = getattr(data, "applied_transforms", None)
     if history is None:
         return data
-    inverse = get_inverse_transform(history, warn=warn, ignore_intensity=ignore_intensity)
+    if isinstance(data, SubjectsBatch) and data._per_element_history is not None:
+        # Elements with histories of their own: each is undone by its own.
+        inverted = [
+            apply_inverse_transform(subject, warn=warn, ignore_intensity=ignore_intensity)
+            for subject in data.unbatch()
+        ]
+        return type(data).from_subjects(inverted)
+    if isinstance(data, Invertible):
+        # A batch's records may hold one value per element: it knows how to undo them.
+        inverse = data.get_inverse_transform(warn=warn, ignore_intensity=ignore_intensity)
+    else:
+        inverse = get_inverse_transform(history, warn=warn, ignore_intensity=ignore_intensity)
     result = inverse(data)
     if hasattr(result, "applied_transforms"):
         result.applied_transforms = []
