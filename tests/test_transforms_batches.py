@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,9 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "gamma-p": lambda mod: mod.Gamma(log_gamma=(-0.3, 0.3), p=0.5),
     "noise-per-element": lambda mod: mod.Noise(std=(0.1, 0.3)),
     "noise-p": lambda mod: mod.Noise(std=(0.1, 0.3), p=0.5),
+    "noise-shared": lambda mod: mod.Noise(std=(0.1, 0.3), per_instance=False),
+    "blur-shared": lambda mod: mod.Blur(std=(0.5, 1.5), per_instance=False),
+    "swap-shared": lambda mod: mod.Swap(patch_size=2, num_iterations=3, per_instance=False),
     "noise-rician": lambda mod: mod.Noise(mean=(-0.1, 0.1), std=(0.1, 0.3), rician=True),
     "blur": lambda mod: mod.Blur(std=(0.5, 1.5)),
     "blur-p": lambda mod: mod.Blur(std=(0.5, 1.5), p=0.5),
@@ -249,3 +253,73 @@ FLAGS = ("supports_per_instance_params", "supports_per_instance_p")
 def test_per_instance_flags_match_torchio(make: Callable[[Any], Any]) -> None:
     ours, theirs = make(tioxide), make(torchio)
     assert [getattr(ours, flag) for flag in FLAGS] == [getattr(theirs, flag) for flag in FLAGS]
+
+
+def test_built_in_apply_transform_takes_batches_as_in_torchio() -> None:
+    # TorchIO's make_params/apply_transform are public: called directly on a
+    # batch with given parameters, every element gets them (or its own).
+    results = []
+    for mod in (tioxide, torchio):
+        batch = mod.SubjectsBatch.from_subjects(_subjects(mod, 3))
+        noise = mod.Noise(std=1.0)
+        shared = noise.apply_transform(batch, {"mean": 0.0, "std": 1.0, "seed": 42})
+        again = noise.apply_transform(
+            mod.SubjectsBatch.from_subjects(_subjects(mod, 3)),
+            {"mean": 0.0, "std": 1.0, "seed": 42},
+        )
+        assert shared is batch  # changed in place, as TorchIO's are
+        source = copy.deepcopy(batch)
+        torch.manual_seed(5)
+        flipped = mod.Flip(axes=(0, 1, 2), flip_probability=0.5)(batch)
+        record = flipped.applied_transforms[-1].params
+        replayed = mod.Flip().apply_transform(source, record)
+        results.append((shared, again, flipped, replayed))
+        affine = mod.Affine(degrees=(20.0, 80.0), default_pad_value=0.0)
+        sampled = affine(batch).applied_transforms[-1].params
+        with pytest.raises(RuntimeError, match="Per-instance spatial parameters"):
+            affine.apply_transform(mod.SubjectsBatch.from_subjects(_subjects(mod, 2)), sampled)
+    for ours, theirs in zip(results[0], results[1], strict=True):
+        torch.testing.assert_close(ours.t1.data, theirs.t1.data)
+    shared, again, flipped, replayed = results[0]
+    torch.testing.assert_close(shared.t1.data, again.t1.data)
+    torch.testing.assert_close(replayed.t1.data, flipped.t1.data)
+    assert shared.applied_transforms == []
+
+
+def test_flip_selecting_no_image_records_one_shared_no_op() -> None:
+    for mod in (tioxide, torchio):
+        batch = mod.SubjectsBatch.from_subjects(_subjects(mod, 3))
+        torch.manual_seed(0)
+        result = mod.Flip(axes=0, include=["missing"])(batch)
+        assert torch.equal(result.t1.data, batch.t1.data)
+        assert result.applied_transforms[-1].params == {"axes": ()}
+
+
+@pytest.mark.parametrize("choice", ["OneOf", "SomeOf"])
+def test_compositions_run_children_with_copy_off_as_torchio_does(choice: str) -> None:
+    for mod in (tioxide, torchio):
+        seen: list[bool] = []
+        spy = _copy_spy(mod, seen)
+        getattr(mod, choice)([spy])(_subjects(mod, 1)[0])
+        assert seen == [False] and spy.copy is True
+
+
+def _copy_spy(mod: Any, seen: list[bool]) -> Any:
+    """A transform (for ``mod``) noting its ``copy`` flag when it runs."""
+
+    class Spy(mod.IntensityTransform):  # type: ignore[misc, name-defined]
+        def apply_transform(self, batch: Any, params: dict[str, Any]) -> Any:
+            seen.append(self.copy)
+            return batch
+
+    return Spy()
+
+
+def test_resolve_n_as_torchio_for_transforms_written_for_it() -> None:
+    for mod in (tioxide, torchio):
+        pair = mod.SubjectsBatch.from_subjects(_subjects(mod, 2))
+        single = mod.SubjectsBatch.from_subjects(_subjects(mod, 1))
+        assert mod.Noise()._resolve_n(pair) == 2
+        assert mod.Noise(per_instance=False)._resolve_n(pair) is None
+        assert mod.Noise()._resolve_n(single) is None
+        assert mod.Clamp()._resolve_n(pair) is None

@@ -251,8 +251,18 @@ def test_lambda() -> None:
     assert labels_only.seg.data.sum() == 0
     with pytest.raises(TypeError, match="function must be callable"):
         tio.Lambda(3)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="types_to_apply"):
-        tio.Lambda(lambda x: x, types_to_apply="intensity")
+    # An unknown type applies to every image, as in TorchIO, with a warning.
+    for module in (tio, torchio):
+        own = module.Subject(
+            t1=module.ScalarImage(subject.t1.data.clone()),
+            seg=module.LabelMap(subject.seg.data.clone()),
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            zeroed = module.Lambda(lambda x: x * 0, types_to_apply="intensity")(own)
+        assert zeroed.t1.data.sum() == 0 and zeroed.seg.data.sum() == 0
+        if module is tio:
+            assert any("types_to_apply" in str(w.message) for w in caught)
 
 
 def test_user_transform_overriding_forward_runs_in_compose() -> None:

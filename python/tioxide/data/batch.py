@@ -64,17 +64,24 @@ def _element_history(history: list[Any], index: int) -> list[Any]:
             raise IndexError(
                 f"{record.name} was recorded for a batch of {size}; there is no element {index}"
             )
-        keep = params.get("_keep")
-        if keep is not None and not keep[index]:
-            continue
-        names = params["_batched_keys"]
-        own = {
-            name: value[index] if name in names else value
-            for name, value in params.items()
-            if name not in _BATCH_KEYS
-        }
-        result.append(dataclasses.replace(record, params=own))
+        own = element_params(params, index)
+        if own is not None:
+            result.append(dataclasses.replace(record, params=own))
     return result
+
+
+def element_params(params: dict[str, Any], index: int) -> dict[str, Any] | None:
+    """Element ``index``'s own parameters in a per-element record's
+    parameters (``None`` if the transform skipped it)."""
+    keep = params.get("_keep")
+    if keep is not None and not keep[index]:
+        return None
+    names = params["_batched_keys"]
+    return {
+        name: value[index] if name in names else value
+        for name, value in params.items()
+        if name not in _BATCH_KEYS
+    }
 
 
 def _has_element_records(history: list[Any]) -> bool:

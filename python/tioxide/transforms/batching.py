@@ -102,9 +102,7 @@ def _apply_child(child: Transform, batch: SubjectsBatch) -> SubjectsBatch:
 
 
 def _per_element_params(transform: Transform, batch: SubjectsBatch) -> bool:
-    return bool(
-        transform.per_instance and transform.supports_per_instance_params and batch.batch_size > 1
-    )
+    return transform._resolve_n(batch) is not None and transform._samples_per_element(batch)
 
 
 def _per_element_p(transform: Transform, batch: SubjectsBatch) -> bool:
@@ -115,7 +113,7 @@ def _per_element_p(transform: Transform, batch: SubjectsBatch) -> bool:
     )
 
 
-def _restack(batch: SubjectsBatch, subjects: list[Subject]) -> SubjectsBatch:
+def restack(batch: SubjectsBatch, subjects: list[Subject]) -> SubjectsBatch:
     """The transformed elements stacked again, with the batch's history."""
     result = SubjectsBatch.from_subjects(subjects)
     if batch._per_element_history is not None:
@@ -141,8 +139,10 @@ def _shared(transform: Transform, batch: SubjectsBatch) -> SubjectsBatch:
         return batch
     subjects = elements(batch)
     params = transform.make_params(subjects[0])
-    subjects = [transform.apply_transform(subject, params) for subject in subjects]
-    result = _restack(batch, subjects)
+    # Through the elements hook: some draw for the whole batch at once, as
+    # TorchIO's do (Noise: one generator, different noise in each element).
+    subjects = transform._apply_elements(subjects, [params] * len(subjects), None)
+    result = restack(batch, subjects)
     # Transforms run inside this one (CropOrPad's Crop) recorded themselves on
     # each element, alike since the parameters are shared.
     result.applied_transforms.extend(subjects[0].applied_transforms)
@@ -163,7 +163,7 @@ def _per_element(transform: Transform, batch: SubjectsBatch) -> SubjectsBatch:
         return batch
     subjects = transform._apply_elements(subjects, sampled, keep)
     params = [None if keep is not None and not keep[n] else p for n, p in enumerate(sampled)]
-    result = _restack(batch, subjects)
+    result = restack(batch, subjects)
     result.applied_transforms.append(transform._record(batch_record(params, keep)))
     return result
 

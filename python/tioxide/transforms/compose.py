@@ -15,7 +15,7 @@ import torch
 from ..data.image import Image
 from ..data.subject import Subject
 from .batching import is_batch, transform_batch
-from .copying import call_without_copy, copy_input, unshare
+from .copying import call_without_copy, copy_input, copy_off, unshare
 from .transform import Transform
 from .wrapping import wrap
 
@@ -38,7 +38,8 @@ def apply_child(transform: Transform, subject: Subject) -> Subject:
     are called through it, with ``copy`` switched off for the call.
     """
     if type(transform).forward is Transform.forward or isinstance(transform, _Composition):
-        return transform._apply_to_subject(subject, batched=True)
+        with copy_off(transform):
+            return transform._apply_to_subject(subject, batched=True)
     result = call_without_copy(transform, subject)
     if not isinstance(result, Subject):
         raise TypeError(

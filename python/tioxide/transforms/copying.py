@@ -12,8 +12,9 @@ User-defined transforms, which may write in place, get a deep copy.
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from torch import Tensor
@@ -22,15 +23,23 @@ from ..data.image import Image
 from ..data.subject import Subject
 
 
-def call_without_copy(transform: Any, data: Any) -> Any:
-    """``transform(data)`` with the transform's ``copy`` off for the call (the
-    caller copied the input once already)."""
+@contextlib.contextmanager
+def copy_off(transform: Any) -> Iterator[None]:
+    """The transform's ``copy`` switched off meanwhile (the caller copied the
+    input once already; TorchIO's compositions do the same to their children,
+    which may look at it)."""
     saved = transform.copy
     transform.copy = False
     try:
-        return transform(data)
+        yield
     finally:
         transform.copy = saved
+
+
+def call_without_copy(transform: Any, data: Any) -> Any:
+    """``transform(data)`` with the transform's ``copy`` off for the call."""
+    with copy_off(transform):
+        return transform(data)
 
 
 def writes_nothing(transform: Any) -> bool:

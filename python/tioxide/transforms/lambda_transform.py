@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -24,12 +25,12 @@ class Lambda(Transform):
     Args:
         function: Takes and returns a 4D tensor.
         types_to_apply: ``"scalar"`` (scalar images only), ``"label"`` (label
-            maps only) or ``None`` (all images).
+            maps only) or ``None`` (all images). Any other value also applies
+            to all images, as in TorchIO, with a warning (a typo is likely).
         **kwargs: See :class:`Transform`.
 
     Raises:
         TypeError: ``function`` is not callable.
-        ValueError: ``types_to_apply`` is not one of the above.
     """
 
     def __init__(
@@ -42,8 +43,10 @@ class Lambda(Transform):
         if not callable(function):
             raise TypeError(f"function must be callable, got {type(function).__name__}")
         if types_to_apply not in _TYPES:
-            raise ValueError(
-                f"types_to_apply must be 'scalar', 'label' or None, got {types_to_apply!r}"
+            warnings.warn(
+                f"types_to_apply must be 'scalar', 'label' or None, got {types_to_apply!r};"
+                " the function is applied to every image (as TorchIO does)",
+                stacklevel=2,
             )
         self.function = function
         self.types_to_apply = types_to_apply

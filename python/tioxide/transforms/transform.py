@@ -26,6 +26,7 @@ for TorchIO work unchanged.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import warnings
 from collections.abc import Sequence
@@ -35,10 +36,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..data.batch import ImagesBatch, SubjectsBatch
+from ..data.batch import ImagesBatch, SubjectsBatch, element_params
 from ..data.image import Image, ScalarImage
 from ..data.subject import Subject
-from .batching import is_batch, transform_batch
+from .batching import elements, is_batch, restack, transform_batch
 from .copying import copy_input, unshare
 from .history import AppliedTransform, register
 from .wrapping import wrap
@@ -97,6 +98,8 @@ class Transform(nn.Module):
         register(cls)
         owner = next(k for k in cls.__mro__ if "apply_transform" in k.__dict__)
         cls._TAKES_BATCHES = not owner.__module__.startswith("tioxide.")
+        if owner is cls and not cls._TAKES_BATCHES:
+            cls.apply_transform = _also_on_batches(cls.__dict__["apply_transform"])  # type: ignore[method-assign]
 
     #: Whether ``make_params``/``apply_transform`` take a ``SubjectsBatch``
     #: (TorchIO's contract, for subclasses written outside tioxide).
@@ -149,6 +152,17 @@ class Transform(nn.Module):
             subject if skip else self.apply_transform(subject, own)
             for subject, own, skip in zip(subjects, params, skipped, strict=True)
         ]
+
+    def _resolve_n(self, batch: SubjectsBatch) -> int | None:
+        """TorchIO's helper for transforms written for it: the batch size when
+        this transform samples each element's parameters, else ``None``."""
+        active = self.per_instance and self.supports_per_instance_params
+        return batch.batch_size if active and batch.batch_size > 1 else None
+
+    def _samples_per_element(self, batch: SubjectsBatch) -> bool:
+        """Whether, on ``batch``, this transform samples each element's
+        parameters (when it supports that and ``per_instance`` asks for it)."""
+        return True
 
     @property
     def supports_per_instance_params(self) -> bool:
@@ -387,3 +401,34 @@ def _is_scalar(image: Image | ImagesBatch) -> bool:
     if isinstance(image, ImagesBatch):
         return issubclass(image._image_class, ScalarImage)
     return isinstance(image, ScalarImage)
+
+
+def _also_on_batches(method: Any) -> Any:
+    """A built-in ``apply_transform`` (written for a subject) that also takes
+    a ``SubjectsBatch``, as TorchIO's do when called directly: each element
+    gets the parameters (its own, from a per-element record), and the
+    results replace the batch's images."""
+
+    @functools.wraps(method)
+    def apply_transform(self: Transform, data: Any, params: dict[str, Any]) -> Any:
+        if not isinstance(data, SubjectsBatch):
+            return method(self, data, params)
+        per_element = "_batched_keys" in params
+        size = params.get("_batch_size", data.batch_size) if per_element else data.batch_size
+        if size != data.batch_size:
+            kind = "spatial " if isinstance(self, SpatialTransform) else ""
+            raise RuntimeError(
+                f"Per-instance {kind}parameters of {type(self).__name__} were sampled for a"
+                f" batch of {size}; got a batch of {data.batch_size}"
+            )
+        subjects = elements(data)
+        own = [element_params(params, n) if per_element else params for n in range(size)]
+        keep = [p is not None for p in own]
+        chosen = [p if p is not None else {} for p in own]
+        result = restack(data, self._apply_elements(subjects, chosen, keep))
+        # TorchIO's change the batch given, and return it.
+        data._images.update(result.images)
+        data._metadata.update(result.metadata)
+        return data
+
+    return apply_transform

@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from ...data.batch import SubjectsBatch
 from ...data.subject import Subject
 from ..transform import SpatialTransform, replace_image
 from . import _ops
@@ -79,6 +80,11 @@ class Flip(SpatialTransform):
             raise ValueError(f"flip_probability must be in [0, 1], got {flip_probability}")
         self.axes = axes
         self.flip_probability = flip_probability
+
+    def _samples_per_element(self, batch: SubjectsBatch) -> bool:
+        # As TorchIO's: with no image to flip, one shared no-op ({"axes": ()}).
+        given: Any = batch  # _get_images takes batches too (for TorchIO's contract)
+        return bool(self._get_images(given))
 
     def make_params(self, subject: Subject) -> dict[str, Any]:
         images = self._get_images(subject)

@@ -46,7 +46,8 @@ class ToReferenceSpace(SpatialTransform):
     def __init__(self, reference: Image, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not isinstance(reference, Image):
-            raise TypeError(f"reference must be a tioxide Image, got {type(reference).__name__}")
+            got = type(reference).__name__
+            raise TypeError(f"reference must be a TorchIO Image (a tioxide Image), got {got}")
         self.reference = reference
 
     def apply_transform(self, subject: Subject, params: dict[str, Any]) -> Subject:
