@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+import torchio
 
 import tioxide as tio
 from transforms_helpers import assert_images_equal, history, subject_pair
@@ -357,3 +358,10 @@ def test_bspline_interpolation_needs_torch_interpol(monkeypatch: pytest.MonkeyPa
     image = tio.ScalarImage(torch.rand(1, 5, 5, 5))
     with pytest.raises(ImportError, match=r"pip install tioxide\[interpol\]"):
         tio.Resample(2.0, image_interpolation="cubic")(image)
+
+
+def test_spatial_inverse_needs_the_recorded_space() -> None:
+    params = {"affine_matrix": None, "control_points": None, "original": None}
+    for module in (tio, torchio):
+        with pytest.raises(RuntimeError, match="original output space"):
+            module.Spatial().inverse({**params, "affine_first": True})

@@ -409,8 +409,17 @@ class Spatial(SpatialTransform):
 
     def inverse(self, params: dict[str, Any]) -> _SpatialInverse:
         """Resampling back to the recorded grid: the inverse motion (exact) and the
-        negated displacements (approximate), in the opposite order."""
+        negated displacements (approximate), in the opposite order.
+
+        Raises:
+            RuntimeError: The parameters do not record the original grid.
+        """
         motion, field = params.get("affine_matrix"), params.get("control_points")
+        if params.get("original") is None:
+            raise RuntimeError(
+                f"{type(self).__name__} cannot be inverted: its parameters do not record"
+                " the original output space (shape and affine) to resample back to"
+            )
         return _SpatialInverse(
             target=params["original"],
             affine_matrix=None if motion is None else np.linalg.inv(np.asarray(motion)).tolist(),
@@ -422,7 +431,7 @@ class Spatial(SpatialTransform):
             default_pad_value=params["default_pad_value"],
             default_pad_label=params["default_pad_label"],
             copy=False,
-            include=params["selected_images"],
+            include=params.get("selected_images"),
         )
 
 
