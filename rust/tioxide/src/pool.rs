@@ -11,7 +11,7 @@
 //! 256 MiB, and their pages are marked `MADV_FREE`: the
 //! kernel takes them back if it needs memory (the next read then faults
 //! them in again, as it would have anyway). Large buffers are allocated in
-//! whole 2 MiB steps ([`large_words`]), so that volumes of one shape, whose
+//! whole 2 MiB steps (`large_words`), so that volumes of one shape, whose
 //! in-place inflate scratch differs by a few bytes with each file's
 //! compressed size, fit each other's buffers.
 //!
