@@ -16,7 +16,7 @@ import torchio
 
 import tioxide as tio
 from tioxide.transforms.parameter_range import _ParameterRange, to_nonneg_range
-from transforms_helpers import history, subject_pair
+from transforms_helpers import Shift, history, subject_pair
 
 
 class AddOne(tio.IntensityTransform):
@@ -28,29 +28,6 @@ class AddOne(tio.IntensityTransform):
         for images in self._get_images(batch).values():
             images.data = images.data + 1
         return batch
-
-
-class Shift(tio.SpatialTransform):
-    def __init__(self, amount: float = 1.0, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.amount = amount
-
-    def make_params(self, batch: tio.SubjectsBatch) -> dict[str, Any]:
-        return {"amount": self.amount}
-
-    def apply_transform(
-        self, batch: tio.SubjectsBatch, params: dict[str, Any]
-    ) -> tio.SubjectsBatch:
-        for images in self._get_images(batch).values():
-            images.data = images.data + params["amount"]
-        return batch
-
-    @property
-    def invertible(self) -> bool:
-        return True
-
-    def inverse(self, params: dict[str, Any]) -> Shift:
-        return Shift(-params["amount"], copy=False)
 
 
 def make_subject() -> tio.Subject:

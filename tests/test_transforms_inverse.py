@@ -11,31 +11,7 @@ import pytest
 import torch
 
 import tioxide as tio
-
-
-class Shift(tio.SpatialTransform):
-    """Adds ``amount`` to every image; undone by subtracting it."""
-
-    def __init__(self, amount: float = 1.0, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.amount = amount
-
-    def make_params(self, batch: tio.SubjectsBatch) -> dict[str, Any]:
-        return {"amount": self.amount}
-
-    def apply_transform(
-        self, batch: tio.SubjectsBatch, params: dict[str, Any]
-    ) -> tio.SubjectsBatch:
-        for images in self._get_images(batch).values():
-            images.data = images.data + params["amount"]
-        return batch
-
-    @property
-    def invertible(self) -> bool:
-        return True
-
-    def inverse(self, params: dict[str, Any]) -> Shift:
-        return Shift(-params["amount"], copy=False)
+from transforms_helpers import Shift
 
 
 class Brighten(tio.IntensityTransform):

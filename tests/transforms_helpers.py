@@ -90,3 +90,28 @@ def run_both(
     torch.manual_seed(seed)
     theirs = getattr(torchio, name)(**kwargs)(theirs_input)
     return ours, theirs
+
+
+class Shift(tioxide.SpatialTransform):
+    """Adds ``amount`` to every image; undone by subtracting it."""
+
+    def __init__(self, amount: float = 1.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.amount = amount
+
+    def make_params(self, batch: tioxide.SubjectsBatch) -> dict[str, Any]:
+        return {"amount": self.amount}
+
+    def apply_transform(
+        self, batch: tioxide.SubjectsBatch, params: dict[str, Any]
+    ) -> tioxide.SubjectsBatch:
+        for images in self._get_images(batch).values():
+            images.data = images.data + params["amount"]
+        return batch
+
+    @property
+    def invertible(self) -> bool:
+        return True
+
+    def inverse(self, params: dict[str, Any]) -> Shift:
+        return Shift(-params["amount"], copy=False)
