@@ -323,3 +323,20 @@ def test_resolve_n_as_torchio_for_transforms_written_for_it() -> None:
         assert mod.Noise(per_instance=False)._resolve_n(pair) is None
         assert mod.Noise()._resolve_n(single) is None
         assert mod.Clamp()._resolve_n(pair) is None
+
+
+def test_replaying_a_gated_noise_record_that_skipped_the_first_element() -> None:
+    # The record holds no seed for skipped elements: the batch's seed must
+    # come from an applied one. Seed 2 skips element 0 and applies element 1.
+    batch = tioxide.SubjectsBatch.from_subjects(_subjects(tioxide, 4))
+    source = copy.deepcopy(batch)
+    torch.manual_seed(2)
+    out = tioxide.Noise(std=(0.1, 0.3), p=0.5, rician=True)(batch)
+    record = out.applied_transforms[-1].params
+    assert record["_keep"] == [False, True, False, False] and record["seed"][0] is None
+    replayed = tioxide.Noise().apply_transform(source, record)  # rician from the record
+    torch.testing.assert_close(replayed.t1.data, out.t1.data)
+    nothing = {**record, "_keep": [False] * 4}
+    untouched = copy.deepcopy(batch)
+    assert tioxide.Noise().apply_transform(untouched, nothing) is untouched
+    torch.testing.assert_close(untouched.t1.data, batch.t1.data)

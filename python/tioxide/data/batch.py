@@ -44,10 +44,14 @@ def batch_record(params: list[dict[str, Any] | None], keep: list[bool] | None) -
     return record
 
 
+def is_element_params(params: Any) -> bool:
+    """Whether a record's parameters hold one value per element of a batch."""
+    return isinstance(params, dict) and "_batched_keys" in params
+
+
 def _is_element_record(record: Any) -> bool:
     """Whether ``record`` holds one value per element of a batch."""
-    params = getattr(record, "params", None)
-    return isinstance(params, dict) and "_batched_keys" in params
+    return is_element_params(getattr(record, "params", None))
 
 
 def _element_history(history: list[Any], index: int) -> list[Any]:

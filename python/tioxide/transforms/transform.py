@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..data.batch import ImagesBatch, SubjectsBatch, element_params
+from ..data.batch import ImagesBatch, SubjectsBatch, element_params, is_element_params
 from ..data.image import Image, ScalarImage
 from ..data.subject import Subject
 from .batching import elements, is_batch, restack, transform_batch
@@ -413,7 +413,7 @@ def _also_on_batches(method: Any) -> Any:
     def apply_transform(self: Transform, data: Any, params: dict[str, Any]) -> Any:
         if not isinstance(data, SubjectsBatch):
             return method(self, data, params)
-        per_element = "_batched_keys" in params
+        per_element = is_element_params(params)
         size = params.get("_batch_size", data.batch_size) if per_element else data.batch_size
         if size != data.batch_size:
             kind = "spatial " if isinstance(self, SpatialTransform) else ""
@@ -424,6 +424,8 @@ def _also_on_batches(method: Any) -> Any:
         subjects = elements(data)
         own = [element_params(params, n) if per_element else params for n in range(size)]
         keep = [p is not None for p in own]
+        if not any(keep):
+            return data
         chosen = [p if p is not None else {} for p in own]
         result = restack(data, self._apply_elements(subjects, chosen, keep))
         # TorchIO's change the batch given, and return it.

@@ -74,13 +74,17 @@ class Noise(IntensityTransform):
         self, subjects: list[Subject], params: list[dict[str, Any]], keep: list[bool] | None
     ) -> list[Subject]:
         # As TorchIO: one generator for the batch, each image's noise drawn
-        # for all elements at once (gated-out elements too).
+        # for all elements at once (gated-out elements too). The seed and
+        # the kind are the batch's: any applied element's parameters hold them
+        # (a replayed record holds none for elements it skipped).
+        shared = next(p for n, p in enumerate(params) if keep is None or keep[n])
         generator = torch.Generator(device="cpu")
-        generator.manual_seed(params[0]["seed"])
+        generator.manual_seed(shared["seed"])
+        rician = shared.get("rician")
         for name, image in self._get_images(subjects[0]).items():
             shape = (len(subjects), *image.data.shape)
             first = torch.randn(shape, generator=generator)
-            second = torch.randn(shape, generator=generator) if self.rician else None
+            second = torch.randn(shape, generator=generator) if rician else None
             for n, subject in enumerate(subjects):
                 if keep is None or keep[n]:
                     other = None if second is None else second[n]
