@@ -21,7 +21,10 @@ def _rotation(degrees: Tensor) -> Tensor:
     rx = torch.stack([one, zero, zero, zero, x.cos(), -x.sin(), zero, x.sin(), x.cos()])
     ry = torch.stack([y.cos(), zero, y.sin(), zero, one, zero, -y.sin(), zero, y.cos()])
     rz = torch.stack([z.cos(), -z.sin(), zero, z.sin(), z.cos(), zero, zero, zero, one])
-    return rz.reshape(3, 3) @ ry.reshape(3, 3) @ rx.reshape(3, 3)
+    # As a batch of one: batched and plain matrix products round differently
+    # on some CPUs (AVX-512), and TorchIO multiplies batches.
+    product = rz.reshape(1, 3, 3) @ ry.reshape(1, 3, 3) @ rx.reshape(1, 3, 3)
+    return product[0]
 
 
 def _moved(data: Tensor, motion: RigidTransform) -> Tensor:
