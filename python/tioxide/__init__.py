@@ -25,7 +25,15 @@ from .exceptions import (
 )
 
 if TYPE_CHECKING:
-    from . import data, transforms
+    from importlib.metadata import version as version
+
+    from . import data, datasets, transforms
+    from . import download as download
+    from . import external as external
+    from . import io as io
+    from . import loader as loader
+    from . import logging as logging
+    from . import types as types
     from .data import (
         AffineMatrix,
         BoundingBoxes,
@@ -49,6 +57,7 @@ if TYPE_CHECKING:
         UniformSampler,
         WeightedSampler,
     )
+    from .io import read_matrix, write_matrix
     from .loader import (
         ImagesLoader,
         StudiesLoader,
@@ -57,6 +66,7 @@ if TYPE_CHECKING:
         collate_studies,
         collate_subjects,
     )
+    from .logging import enable_logging
     from .transforms import (
         PCA,
         Affine,
@@ -69,6 +79,7 @@ if TYPE_CHECKING:
         Compose,
         Contour,
         CopyAffine,
+        CornucopiaAdapter,
         Crop,
         CropOrPad,
         ElasticDeformation,
@@ -82,6 +93,7 @@ if TYPE_CHECKING:
         LabelsToImage,
         Lambda,
         Mask,
+        MonaiAdapter,
         Motion,
         Noise,
         Normalize,
@@ -107,6 +119,18 @@ if TYPE_CHECKING:
         Transpose,
         ZNormalization,
         apply_inverse_transform,
+    )
+    from .types import (
+        TypeAffineMatrix,
+        TypeDirection,
+        TypeImageData,
+        TypeOrientationCodes,
+        TypeOrigin,
+        TypePath,
+        TypeSpacing,
+        TypeSpatialShape,
+        TypeTensorShape,
+        TypeWorldPoints,
     )
 
 # Names imported from tioxide.data on first access (PEP 562).
@@ -161,6 +185,7 @@ _FROM_TRANSFORMS = frozenset(
         "Compose",
         "Contour",
         "CopyAffine",
+        "CornucopiaAdapter",
         "Crop",
         "CropOrPad",
         "ElasticDeformation",
@@ -174,6 +199,7 @@ _FROM_TRANSFORMS = frozenset(
         "LabelsToImage",
         "Lambda",
         "Mask",
+        "MonaiAdapter",
         "Motion",
         "Noise",
         "Normalize",
@@ -203,6 +229,49 @@ _FROM_TRANSFORMS = frozenset(
     }
 )
 
+# TorchIO's type aliases (tioxide.types imports torch).
+_FROM_TYPES = frozenset(
+    {
+        "TypeAffineMatrix",
+        "TypeDirection",
+        "TypeImageData",
+        "TypeOrientationCodes",
+        "TypeOrigin",
+        "TypePath",
+        "TypeSpacing",
+        "TypeSpatialShape",
+        "TypeTensorShape",
+        "TypeWorldPoints",
+    }
+)
+
+# Name -> module it is imported from on first access.
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(_FROM_DATA, ".data"),
+    **dict.fromkeys(_FROM_LOADER, ".loader"),
+    **dict.fromkeys(_FROM_TRANSFORMS, ".transforms"),
+    **dict.fromkeys(_FROM_TYPES, ".types"),
+    "read_matrix": ".io",
+    "write_matrix": ".io",
+    "enable_logging": ".logging",
+}
+
+# Submodules reachable as attributes, as TorchIO's are.
+_SUBMODULES = frozenset(
+    {
+        "data",
+        "datasets",
+        "download",
+        "external",
+        "io",
+        "loader",
+        "logging",
+        "transforms",
+        "types",
+        "visualization",
+    }
+)
+
 __all__ = [
     "Affine",
     "AffineMatrix",
@@ -217,6 +286,7 @@ __all__ = [
     "Compose",
     "Contour",
     "CopyAffine",
+    "CornucopiaAdapter",
     "CorruptGzipError",
     "Crop",
     "CropOrPad",
@@ -238,6 +308,7 @@ __all__ = [
     "LabelsToImage",
     "Lambda",
     "Mask",
+    "MonaiAdapter",
     "Motion",
     "NiftiError",
     "Noise",
@@ -277,6 +348,16 @@ __all__ = [
     "Transform",
     "Transpose",
     "TruncatedFileError",
+    "TypeAffineMatrix",
+    "TypeDirection",
+    "TypeImageData",
+    "TypeOrientationCodes",
+    "TypeOrigin",
+    "TypePath",
+    "TypeSpacing",
+    "TypeSpatialShape",
+    "TypeTensorShape",
+    "TypeWorldPoints",
     "UnsupportedDatatypeError",
     "UniformSampler",
     "WeightedSampler",
@@ -287,29 +368,28 @@ __all__ = [
     "collate_studies",
     "collate_subjects",
     "data",
+    "datasets",
+    "enable_logging",
     "nifti",
+    "read_matrix",
     "transforms",
+    "write_matrix",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "data":
-        return importlib.import_module(".data", __name__)
-    if name == "transforms":
-        return importlib.import_module(".transforms", __name__)
-    if name in _FROM_TRANSFORMS:
-        value = getattr(importlib.import_module(".transforms", __name__), name)
-        globals()[name] = value
-        return value
-    if name in _FROM_DATA:
-        value = getattr(importlib.import_module(".data", __name__), name)
-        globals()[name] = value
-        return value
-    if name in _FROM_LOADER:
-        value = getattr(importlib.import_module(".loader", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name == "version":  # TorchIO's namespace has importlib.metadata's
+        from importlib.metadata import version
+
+        return version
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:

@@ -7,6 +7,7 @@ Everything here is also available from the top-level package
 from __future__ import annotations
 
 from .compose import Compose, OneOf, SomeOf
+from .cornucopia_adapter import CornucopiaAdapter
 from .history import AppliedTransform
 from .intensity.bias_field import BiasField
 from .intensity.blur import Blur
@@ -31,6 +32,7 @@ from .label.remap_labels import RemapLabels
 from .label.remove_labels import RemoveLabels
 from .label.sequential_labels import SequentialLabels
 from .lambda_transform import Lambda
+from .monai_adapter import MonaiAdapter
 from .parameter_range import Choice
 from .spatial.affine import Affine
 from .spatial.anisotropy import Anisotropy
@@ -62,6 +64,7 @@ __all__ = [
     "Compose",
     "Contour",
     "CopyAffine",
+    "CornucopiaAdapter",
     "Crop",
     "CropOrPad",
     "ElasticDeformation",
@@ -75,6 +78,7 @@ __all__ = [
     "LabelsToImage",
     "Lambda",
     "Mask",
+    "MonaiAdapter",
     "Motion",
     "Noise",
     "Normalize",

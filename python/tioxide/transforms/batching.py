@@ -90,7 +90,7 @@ def _as_written(transform: Transform, batch: SubjectsBatch) -> SubjectsBatch:
     if torch.rand(1).item() >= transform.p:
         return batch
     result, params = transform._run_as_written(batch)
-    result.applied_transforms.append(transform._record(params))
+    transform._remember(result, params)
     return result
 
 
@@ -146,7 +146,7 @@ def _shared(transform: Transform, batch: SubjectsBatch) -> SubjectsBatch:
     # Transforms run inside this one (CropOrPad's Crop) recorded themselves on
     # each element, alike since the parameters are shared.
     result.applied_transforms.extend(subjects[0].applied_transforms)
-    result.applied_transforms.append(transform._record(params))
+    transform._remember(result, params)
     return result
 
 
@@ -164,7 +164,7 @@ def _per_element(transform: Transform, batch: SubjectsBatch) -> SubjectsBatch:
     subjects = transform._apply_elements(subjects, sampled, keep)
     params = [None if keep is not None and not keep[n] else p for n, p in enumerate(sampled)]
     result = restack(batch, subjects)
-    result.applied_transforms.append(transform._record(batch_record(params, keep)))
+    transform._remember(result, batch_record(params, keep))
     return result
 
 

@@ -190,7 +190,7 @@ class Transform(nn.Module):
             return self._apply_as_batch(subject)
         params = self.make_params(subject)
         subject = self.apply_transform(subject, params)
-        subject.applied_transforms.append(self._record(params))
+        self._remember(subject, params)
         return subject
 
     def _apply_as_batch(self, subject: Subject) -> Subject:
@@ -204,7 +204,7 @@ class Transform(nn.Module):
         for name, image in out.images.items():
             replace_image(subject, name, image)
         subject._metadata.update(out.metadata)
-        subject.applied_transforms.append(self._record(params))
+        self._remember(subject, params)
         return subject
 
     def _run_as_written(self, batch: SubjectsBatch) -> tuple[SubjectsBatch, dict[str, Any]]:
@@ -224,6 +224,15 @@ class Transform(nn.Module):
                 "not the SubjectsBatch it was given"
             )
         return result, params
+
+    #: Whether applications go into the history. Adapters around other
+    #: libraries' transforms leave none: those cannot be replayed or inverted.
+    _RECORDED: bool = True
+
+    def _remember(self, target: Subject | SubjectsBatch, params: dict[str, Any]) -> None:
+        """Record an application with ``params`` in ``target``'s history."""
+        if self._RECORDED:
+            target.applied_transforms.append(self._record(params))
 
     def _record(self, params: dict[str, Any], name: str | None = None) -> AppliedTransform:
         return AppliedTransform(

@@ -8,6 +8,7 @@ from typing import Any, Literal
 import torch
 
 from ...data.subject import Subject
+from ...logging import logger
 from ..transform import SpatialTransform, first_image, replace_image
 from . import _ops
 from ._padding import PaddingMode, parse_padding_mode
@@ -158,6 +159,14 @@ class CropOrPad(SpatialTransform):
         first = first_image(subject, self)
         shape = first.spatial_shape
         target = target_voxels(self.target_shape, self.units, first.spacing, shape)
+        if self.units != "voxels":
+            logger.debug(
+                "CropOrPad target %s %s -> %s voxels (spacing %s mm)",
+                self.target_shape,
+                self.units,
+                target,
+                first.spacing,
+            )
         padding, cropping = crop_and_pad(
             shape, target, only_crop=self.only_crop, only_pad=self.only_pad, location=self.location
         )
