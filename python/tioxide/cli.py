@@ -11,7 +11,9 @@ regions without inflating from the start.
 ``tioxide plot FILE -o out.png`` draws the three orthogonal views (reading
 only the three slices shown); ``tioxide animate FILE -o out.gif|out.mp4``
 sweeps through the slices in an anatomical direction; ``tioxide convert IN
-OUT`` rewrites an image in the format OUT's suffix names.
+OUT`` rewrites an image in the format OUT's suffix names; ``tioxide
+transform IN OUT NAME key=value ...`` applies a transform and saves the
+result; ``tioxide cache dir|clean`` shows or clears the datasets' folder.
 
 Every command exits with 0 on success and 1 when a file could not be handled,
 after one line on stderr naming the file. Long work shows a progress bar on
@@ -31,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, gz, nifti
+from . import __version__, cli_pipeline, gz, nifti
 from .samples import phantom_path
 
 _FORMATS = {"nifti1": "NIfTI-1", "nifti2": "NIfTI-2", "analyze": "ANALYZE 7.5"}
@@ -265,6 +267,19 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(
+    command: Callable[[argparse.Namespace], str], args: argparse.Namespace, path: str
+) -> int:
+    """Run ``command``; print its line, or fail naming ``path`` (or the file
+    an OS error names)."""
+    try:
+        line = command(args)
+    except Exception as e:
+        return _fail(e, getattr(e, "filename", None) or path)
+    print(line)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tioxide", description="Fast NIfTI tools.")
     parser.add_argument("--version", action="version", version=f"tioxide {__version__}")
@@ -308,6 +323,7 @@ def _parser() -> argparse.ArgumentParser:
     convert = sub.add_parser("convert", help="rewrite an image in another format (by suffix)")
     convert.add_argument("input", metavar="IN")
     convert.add_argument("output", metavar="OUT")
+    cli_pipeline.add_commands(sub)
     return parser
 
 
@@ -320,6 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "plot": lambda: _plot(args),
         "animate": lambda: _animate(args),
         "convert": lambda: _convert(args),
+        "transform": lambda: _report(cli_pipeline.run_transform, args, args.input),
+        "cache": lambda: _report(cli_pipeline.run_cache, args, "cache"),
     }
     try:
         with warnings.catch_warnings(record=True) as caught:
