@@ -33,6 +33,15 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "ghosting": lambda mod: mod.Ghosting(),
     "motion": lambda mod: mod.Motion(),
     "anisotropy": lambda mod: mod.Anisotropy(),
+    "anisotropy-p": lambda mod: mod.Anisotropy(p=0.5),
+    "bias-field": lambda mod: mod.BiasField(std=(0, 1)),
+    "bias-field-p": lambda mod: mod.BiasField(std=(0, 1), p=0.5),
+    "bias-field-shared": lambda mod: mod.BiasField(std=(0, 1), per_instance=False),
+    "spike-p": lambda mod: mod.Spike(p=0.5),
+    "ghosting-p": lambda mod: mod.Ghosting(p=0.5),
+    "motion-p": lambda mod: mod.Motion(p=0.5),
+    "swap-p": lambda mod: mod.Swap(patch_size=2, num_iterations=3, p=0.5),
+    "flip-random-p": lambda mod: mod.Flip(axes=(0, 1, 2), flip_probability=0.5, p=0.5),
     "clamp": lambda mod: mod.Clamp(out_min=0.3, out_max=0.9),
     "znormalization": lambda mod: mod.ZNormalization(),
     "crop-or-pad": lambda mod: mod.CropOrPad(6),
@@ -340,3 +349,35 @@ def test_replaying_a_gated_noise_record_that_skipped_the_first_element() -> None
     untouched = copy.deepcopy(batch)
     assert tioxide.Noise().apply_transform(untouched, nothing) is untouched
     torch.testing.assert_close(untouched.t1.data, batch.t1.data)
+
+
+@pytest.mark.parametrize("per_instance", [True, False])
+def test_bias_field_on_a_batch_inverts_as_torchio(per_instance: bool) -> None:
+    """A shared bias field is one draw for the whole batch (a different field
+    in each element, as TorchIO's); either kind is undone by the inverse."""
+    results = []
+    for mod in (tioxide, torchio):
+        torch.manual_seed(3)
+        batch = mod.SubjectsBatch.from_subjects(_subjects(mod, 3))
+        changed = mod.BiasField(std=(0.5, 1.0), per_instance=per_instance)(batch)
+        restored = changed.apply_inverse_transform(warn=False)
+        torch.testing.assert_close(restored.t1.data, batch.t1.data, rtol=1e-5, atol=1e-6)
+        results.append(changed.t1.data)
+    torch.testing.assert_close(results[0], results[1], rtol=1e-6, atol=1e-6)
+    fields = results[0] / tioxide.SubjectsBatch.from_subjects(_subjects(tioxide, 3)).t1.data
+    assert not torch.allclose(fields[0], fields[1])  # each element its own field
+
+
+def test_per_element_values_are_lists_as_in_torchio() -> None:
+    records = []
+    for mod in (tioxide, torchio):
+        torch.manual_seed(5)
+        batch = mod.SubjectsBatch.from_subjects(_subjects(mod, 3))
+        result = mod.Blur(std=(0.5, 1.0))(mod.Flip(axes=(0, 1, 2), flip_probability=0.5)(batch))
+        records.append([record.params for record in result.applied_transforms])
+        records.append([[r.params for r in s.applied_transforms] for s in result.unbatch()])
+    ours, ours_unbatched, theirs, theirs_unbatched = records
+    assert [r["axes"] for r in ours[:1]] == [r["axes"] for r in theirs[:1]]
+    assert ours[1]["std"] == theirs[1]["std"]
+    assert all(isinstance(value, list) for value in ours[1]["std"])
+    assert ours_unbatched == theirs_unbatched

@@ -35,13 +35,21 @@ def batch_record(params: list[dict[str, Any] | None], keep: list[bool] | None) -
     """
     names = list(dict.fromkeys(name for one in params if one is not None for name in one))
     record: dict[str, Any] = {
-        name: [None if one is None else one.get(name) for one in params] for name in names
+        name: [None if one is None else _listed(one.get(name)) for one in params] for name in names
     }
     record["_batch_size"] = len(params)
     record["_batched_keys"] = names
     if keep is not None:
         record["_keep"] = list(keep)
     return record
+
+
+def _listed(value: Any) -> Any:
+    """``value`` with tuples as lists, as TorchIO's per-element values are
+    (they come from ``Tensor.tolist()``)."""
+    if isinstance(value, tuple | list):
+        return [_listed(v) for v in value]
+    return value
 
 
 def is_element_params(params: Any) -> bool:

@@ -135,7 +135,16 @@ class Transform(nn.Module):
         (:mod:`.batching`), drawn in TorchIO's order, and, if ``gated``,
         which elements the transform applies to (``None``: all)."""
         keep = self._gate(len(subjects), gated=gated)
-        return [self.make_params(subject) for subject in subjects], keep
+        if keep is None or self._DRAWS_FOR_SKIPPED:
+            return [self.make_params(subject) for subject in subjects], keep
+        # Elements gated out draw nothing ({} stands in for their parameters).
+        return [self.make_params(s) if k else {} for s, k in zip(subjects, keep, strict=True)], keep
+
+    #: Whether, on a batch gated element by element, the elements left out
+    #: still draw parameters: TorchIO's transforms that sample the whole
+    #: batch at once (Gamma, Affine ...) do; those that sample element by
+    #: element (Flip, Spike, Ghosting, Swap, Motion, Anisotropy) skip them.
+    _DRAWS_FOR_SKIPPED: bool = True
 
     def _gate(self, n: int, *, gated: bool) -> list[bool] | None:
         """Which of ``n`` elements a per-element ``p`` applies the transform

@@ -13,24 +13,25 @@ from ..transform import IntensityTransform, replace_image
 
 
 def bias_field(
-    shape: torch.Size, std: float, scale: float, seed: int, device: torch.device
+    shape: torch.Size, std: float, scale: float, seed: int, device: torch.device, count: int = 1
 ) -> Tensor:
-    """``exp`` of Gaussian noise on a coarse grid (``scale`` of the size, at least 4), upsampled.
+    """``exp`` of Gaussian noise on a coarse grid (``scale`` of the size, at least 4),
+    upsampled: ``count`` fields for images of ``shape``, ``(count, *shape)``.
 
     The noise comes from a generator seeded with ``seed``: the same parameters
-    give the same field.
+    give the same fields (TorchIO draws a batch's shared fields at once so).
     """
     channels, *spatial = shape
     coarse_shape = [max(round(size * scale), 4) for size in spatial]
     generator = torch.Generator(device="cpu")
     generator.manual_seed(seed)
     coarse = torch.normal(
-        mean=0.0, std=std, size=(1, channels, *coarse_shape), generator=generator
+        mean=0.0, std=std, size=(count, channels, *coarse_shape), generator=generator
     ).to(device)
     field = torch.nn.functional.interpolate(
         coarse, size=list(spatial), mode="trilinear", align_corners=True
     )
-    return torch.exp(field)[0]
+    return torch.exp(field)
 
 
 class BiasField(IntensityTransform):
@@ -61,8 +62,30 @@ class BiasField(IntensityTransform):
         seed = int(torch.randint(0, 2**31, (1,)).item())
         return {"std": std, "seed": seed, "scale": self.scale}
 
+    def _sample_elements(
+        self, subjects: list[Subject], *, gated: bool
+    ) -> tuple[list[dict[str, Any]], list[bool] | None]:
+        # TorchIO's order on a batch: the gate, every element's standard
+        # deviation, then every element's seed.
+        n = len(subjects)
+        keep = self._gate(n, gated=gated)
+        stds = self.std.sample_1d(n).tolist()
+        seeds = [int(torch.randint(0, 2**31, (1,)).item()) for _ in range(n)]
+        params = [
+            {"std": std, "seed": seed, "scale": self.scale}
+            for std, seed in zip(stds, seeds, strict=True)
+        ]
+        return params, keep
+
     def apply_transform(self, subject: Subject, params: dict[str, Any]) -> Subject:
         return _multiply(self, subject, params, divide=False)
+
+    def _apply_elements(
+        self, subjects: list[Subject], params: list[dict[str, Any]], keep: list[bool] | None
+    ) -> list[Subject]:
+        if _shared_by_all(params, keep):
+            return _multiply_batch(self, subjects, params[0], divide=False)
+        return super()._apply_elements(subjects, params, keep)
 
     @property
     def invertible(self) -> bool:
@@ -80,9 +103,34 @@ def _multiply(
         return subject
     for name, image in transform._get_images(subject).items():
         data = image.data
-        field = bias_field(data.shape, params["std"], params["scale"], params["seed"], data.device)
+        std, scale, seed = params["std"], params["scale"], params["seed"]
+        field = bias_field(data.shape, std, scale, seed, data.device)[0]
         replace_image(subject, name, image.new_like(data=data / field if divide else data * field))
     return subject
+
+
+def _shared_by_all(params: list[dict[str, Any]], keep: list[bool] | None) -> bool:
+    """Whether a batch's elements share one draw (the same parameters object)."""
+    return len(params) > 1 and keep is None and all(p is params[0] for p in params)
+
+
+def _multiply_batch(
+    transform: IntensityTransform, subjects: list[Subject], params: dict[str, Any], *, divide: bool
+) -> list[Subject]:
+    """A batch's elements times (or over) the fields one seed gives the whole
+    batch, element ``n`` the ``n``-th: TorchIO's shared bias field."""
+    if params["std"] == 0:
+        return subjects
+    for name, image in transform._get_images(subjects[0]).items():
+        data = image.data
+        fields = bias_field(
+            data.shape, params["std"], params["scale"], params["seed"], data.device, len(subjects)
+        )
+        for field, subject in zip(fields, subjects, strict=True):
+            own = subject.images[name]
+            values = own.data / field if divide else own.data * field
+            replace_image(subject, name, own.new_like(data=values))
+    return subjects
 
 
 class _BiasFieldInverse(IntensityTransform):
@@ -92,3 +140,10 @@ class _BiasFieldInverse(IntensityTransform):
 
     def apply_transform(self, subject: Subject, params: dict[str, Any]) -> Subject:
         return _multiply(self, subject, self._field, divide=True)
+
+    def _apply_elements(
+        self, subjects: list[Subject], params: list[dict[str, Any]], keep: list[bool] | None
+    ) -> list[Subject]:
+        if _shared_by_all(params, keep):
+            return _multiply_batch(self, subjects, self._field, divide=True)
+        return super()._apply_elements(subjects, params, keep)

@@ -52,6 +52,7 @@ class Ghosting(IntensityTransform):
 
     _PER_INSTANCE_PARAMS = True
     _PER_INSTANCE_P = True
+    _DRAWS_FOR_SKIPPED = False
 
     def __init__(
         self,

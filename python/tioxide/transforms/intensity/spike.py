@@ -38,6 +38,7 @@ class Spike(IntensityTransform):
 
     _PER_INSTANCE_PARAMS = True
     _PER_INSTANCE_P = True
+    _DRAWS_FOR_SKIPPED = False
 
     def __init__(self, *, num_spikes: Any = 1, intensity: Any = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -73,6 +73,7 @@ class Swap(IntensityTransform):
 
     _PER_INSTANCE_PARAMS = True
     _PER_INSTANCE_P = True
+    _DRAWS_FOR_SKIPPED = False
 
     def __init__(
         self,

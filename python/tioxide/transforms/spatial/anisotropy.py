@@ -45,6 +45,7 @@ class Anisotropy(Transform):
 
     _PER_INSTANCE_PARAMS = True
     _PER_INSTANCE_P = True
+    _DRAWS_FOR_SKIPPED = False
 
     def __init__(
         self,

@@ -67,6 +67,7 @@ class Flip(SpatialTransform):
 
     _PER_INSTANCE_PARAMS = True
     _PER_INSTANCE_P = True
+    _DRAWS_FOR_SKIPPED = False
 
     def __init__(
         self,
