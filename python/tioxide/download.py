@@ -91,27 +91,31 @@ def download_url(
     folder.mkdir(parents=True, exist_ok=True)
     source = mirrored(url)
     try:
-        _fetch(source, target)
+        _fetch(source, target, md5)
     except (urllib.error.URLError, OSError):
         # As TorchIO does: some servers' TLS set-ups fail where plain HTTP works.
         if not source.startswith("https:"):
             raise
         plain = "http:" + source[len("https:") :]
         logger.warning("Download of %s failed; retrying with %s", source, plain)
-        _fetch(plain, target)
-    if not check_integrity(target, md5):
-        target.unlink(missing_ok=True)
-        raise RuntimeError(f"{url} downloaded to {target} with the wrong MD5 digest")
+        _fetch(plain, target, md5)
     return target
 
 
-def _fetch(url: str, target: Path) -> None:
-    """Write what ``url`` serves to ``target``, all or nothing."""
+def _fetch(url: str, target: Path, md5: str | None) -> None:
+    """Write what ``url`` serves to ``target``, all or nothing: it gets the
+    name only once complete and, with ``md5``, checked.
+
+    Raises:
+        RuntimeError: The digest differs (nothing is kept).
+    """
     logger.info("Downloading %s to %s", url, target)
     fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url) as response:  # noqa: S310
             shutil.copyfileobj(response, out, _CHUNK)
+        if not check_integrity(partial, md5):
+            raise RuntimeError(f"{url} downloaded to {target} with the wrong MD5 digest")
         os.replace(partial, target)
     except BaseException:
         Path(partial).unlink(missing_ok=True)
