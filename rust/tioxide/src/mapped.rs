@@ -18,7 +18,7 @@ use crate::pages;
 use crate::voxels::RangeReader;
 
 /// Bytes reads may expose through maps before their pages are dropped.
-const BUDGET: u64 = 64 << 20;
+pub(crate) const BUDGET: u64 = 64 << 20;
 /// A sparse read drops the pages behind it every time it has moved on by this much.
 const DROP_BEHIND: u64 = 4 << 20;
 
@@ -112,7 +112,7 @@ impl MappedFile {
                 .ok()
                 .zip(usize::try_from(e).ok())
                 .and_then(|(s, e)| self.0.get(s..e))
-                .ok_or(Error::TruncatedFile {
+                .ok_or_else(|| Error::TruncatedFile {
                     what: "voxel data",
                     expected: e,
                     got: self.0.len() as u64,
