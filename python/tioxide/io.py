@@ -138,9 +138,9 @@ def _write_itk_text(lps: npt.NDArray[np.float64], path: Path) -> None:
 
 
 def _sitk() -> Any:
-    from .external.imports import require
+    from .data.extras import require
 
-    return require("SimpleITK", "sitk")
+    return require("SimpleITK", "sitk", purpose="Reading and writing .h5 transforms")
 
 
 def _read_itk_h5(path: Path) -> npt.NDArray[np.float64]:

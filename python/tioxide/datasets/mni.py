@@ -34,11 +34,12 @@ class SubjectMNI(Subject):
         return get_torchio_cache_dir() / self.name
 
     def _fetch_zip(self, url: str) -> None:
-        """Download and unpack ``url`` into :attr:`download_root`, then keep
-        every ``.nii`` there gzipped."""
+        """Download and unpack ``url`` into :attr:`download_root`, removing
+        the archive."""
         filename = url.rsplit("/", 1)[-1]
-        download_and_extract_archive(url, self.download_root, filename=filename)
-        (self.download_root / filename).unlink()
+        download_and_extract_archive(
+            url, self.download_root, filename=filename, remove_finished=True
+        )
 
 
 def _gzip_all(folder: Path) -> None:
@@ -201,9 +202,7 @@ class ICBM2009CNonlinearSymmetric(SubjectMNI):
         self.url = urllib.parse.urljoin(self.url_base, self.filename)
         root = self.download_root
         if not root.is_dir():
-            download_and_extract_archive(
-                self.url, root, filename=self.filename, remove_finished=True
-            )
+            self._fetch_zip(self.url)
         folder = root / "mni_icbm152_nlin_sym_09c"
         stem, tag = str(folder / "mni_icbm152"), "tal_nlin_sym_09c"
         tissues = Path(f"{stem}_tissues_{tag}.nii.gz")

@@ -9,7 +9,7 @@ import torch
 
 from ..data.image import LabelMap, ScalarImage
 from ..data.subject import Subject
-from .transform import Transform, replace_image
+from .transform import Transform, check_callable, replace_image
 
 
 class CornucopiaAdapter(Transform):
@@ -38,10 +38,7 @@ class CornucopiaAdapter(Transform):
 
     def __init__(self, cornucopia_transform: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not callable(cornucopia_transform):
-            raise TypeError(
-                f"cornucopia_transform must be callable, got {type(cornucopia_transform).__name__}"
-            )
+        check_callable(cornucopia_transform, "cornucopia_transform")
         self.cornucopia_transform = cornucopia_transform
 
     def apply_transform(self, subject: Subject, params: dict[str, Any]) -> Subject:

@@ -11,7 +11,7 @@ from torch import Tensor
 
 from ..data.image import Image, LabelMap, ScalarImage
 from ..data.subject import Subject
-from .transform import Transform, replace_image
+from .transform import Transform, check_callable, replace_image
 
 _TYPES = (None, "scalar", "label")
 
@@ -40,8 +40,7 @@ class Lambda(Transform):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not callable(function):
-            raise TypeError(f"function must be callable, got {type(function).__name__}")
+        check_callable(function, "function")
         if types_to_apply not in _TYPES:
             warnings.warn(
                 f"types_to_apply must be 'scalar', 'label' or None, got {types_to_apply!r};"

@@ -13,7 +13,7 @@ from ..data.affine import AffineMatrix
 from ..data.image import Image, ScalarImage
 from ..data.subject import Subject
 from ..external.imports import get_monai
-from .transform import Transform, replace_image
+from .transform import Transform, check_callable, replace_image
 
 
 class MonaiAdapter(Transform):
@@ -46,10 +46,7 @@ class MonaiAdapter(Transform):
 
     def __init__(self, monai_transform: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not callable(monai_transform):
-            raise TypeError(
-                f"monai_transform must be callable, got {type(monai_transform).__name__}"
-            )
+        check_callable(monai_transform, "monai_transform")
         self.monai_transform = monai_transform
 
     def apply_transform(self, subject: Subject, params: dict[str, Any]) -> Subject:

@@ -382,6 +382,12 @@ def _init_parameters(cls: type) -> dict[str, Any]:
     return params
 
 
+def check_callable(value: Any, name: str) -> None:
+    """Raise TypeError naming the argument ``name`` if ``value`` is not callable."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {type(value).__name__}")
+
+
 def first_image(subject: Subject, transform: Transform) -> Image:
     """The subject's first image, which gives shapes and affines to some transforms.
 

@@ -99,14 +99,7 @@ class BiasField(IntensityTransform):
 def _multiply(
     transform: IntensityTransform, subject: Subject, params: dict[str, Any], *, divide: bool
 ) -> Subject:
-    if params["std"] == 0:
-        return subject
-    for name, image in transform._get_images(subject).items():
-        data = image.data
-        std, scale, seed = params["std"], params["scale"], params["seed"]
-        field = bias_field(data.shape, std, scale, seed, data.device)[0]
-        replace_image(subject, name, image.new_like(data=data / field if divide else data * field))
-    return subject
+    return _multiply_batch(transform, [subject], params, divide=divide)[0]
 
 
 def _shared_by_all(params: list[dict[str, Any]], keep: list[bool] | None) -> bool:
