@@ -605,13 +605,14 @@ impl NiftiFile {
         // With a complete seek index, every core inflates part of the stream.
         let source = self.indexed(data);
         if let Some(whole) = source.kept_voxels() {
-            let mut buf = VoxelBuffer::zeroed(whole.bytes().len())?;
+            let mut buf = VoxelBuffer::for_overwrite(0, whole.bytes().len())?;
             buf.bytes_mut().copy_from_slice(whole.bytes());
             return Ok(buf);
         }
         if let Some(index) = source.complete_index() {
             if index.total_out() == Some((prefix + h.data_bytes()) as u64) {
-                let mut buf = VoxelBuffer::with_prefix(prefix, h.data_bytes())?;
+                // Every byte is inflated into it: no zeroing first.
+                let mut buf = VoxelBuffer::for_overwrite(prefix, h.data_bytes())?;
                 if source.read_all(buf.all_bytes_mut())? {
                     buf.realign();
                     return Ok(buf);

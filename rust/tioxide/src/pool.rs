@@ -70,7 +70,6 @@ fn bytes_of(small: &[Vec<u64>]) -> usize {
 pub fn recycle(mut words: Vec<u64>) {
     let bytes = words.capacity() * 8;
     if (SMALL_FROM..KEEP_FROM).contains(&bytes) {
-        words.clear();
         let Some(mut small) = lock_briefly(&SMALL) else {
             return;
         };
@@ -89,11 +88,12 @@ pub fn recycle(mut words: Vec<u64>) {
     if !(KEEP_FROM..=KEEP_UP_TO).contains(&bytes) {
         return;
     }
-    words.clear();
-    // SAFETY: the range is the buffer's whole allocation, which holds no
-    // live data (cleared; only ever refilled in whole before being read).
-    // MADV_FREE lets the kernel reclaim its pages when it needs memory,
-    // replacing them by zero pages; failure is harmless (ignored).
+    // SAFETY: the range is the buffer's whole allocation, which nothing
+    // else uses any more. MADV_FREE lets the kernel reclaim its pages when
+    // it needs memory, replacing them by zero pages: the words the Vec
+    // holds stay initialised (to their values or to zero), which is all
+    // that a reader of a spare (`VoxelBuffer::for_overwrite`) may assume.
+    // Failure is harmless (ignored).
     unsafe {
         pages::advise(
             words.as_mut_ptr().cast(),
@@ -116,8 +116,9 @@ pub fn recycle(mut words: Vec<u64>) {
     drop(old); // freed outside the lock
 }
 
-/// A spare that holds at least `words` and not much more (an empty Vec
-/// with that capacity), the most recently given back first.
+/// A spare that holds at least `words` and not much more (a Vec with that
+/// capacity, still holding the words of its last use: overwrite or clear
+/// them), the most recently given back first.
 pub(crate) fn take(words: usize) -> Option<Vec<u64>> {
     let fits = |s: &Vec<u64>| s.capacity() >= words && s.capacity() <= words + words / 4;
     if words * 8 < KEEP_FROM {
@@ -204,11 +205,48 @@ mod tests {
         }
         assert_eq!(held(), SMALL_KEEP); // the oldest went
         let got = take(mib - 100).expect("a fit");
-        assert!(got.is_empty() && got.capacity() == mib);
+        // Handed out as it was given back: its words are still there.
+        assert!(got.len() == mib && got.capacity() == mib && got.iter().all(|&w| w == 7));
         assert!(take(mib / 2).is_none()); // a megabyte is too big for it
         assert!(take(2 * mib).is_none());
         assert_eq!(held(), SMALL_KEEP - (1 << 20));
         clear();
         assert_eq!(held(), 0);
+        spares_are_overwritten_not_zeroed_and_their_missing_tail_zeroed();
+    }
+
+    fn spares_are_overwritten_not_zeroed_and_their_missing_tail_zeroed() {
+        use crate::buffer::VoxelBuffer;
+        let mib = (1 << 20) / 8;
+        // A spare longer than asked: cut to size, its values as they were.
+        recycle(vec![7u64; mib]);
+        let b = VoxelBuffer::for_overwrite(8, mib * 8 - 808).unwrap();
+        assert_eq!((b.offset(), b.len()), (8, mib * 8 - 808));
+        assert!(b.as_slice::<u64>().unwrap().iter().all(|&w| w == 7));
+        // A spare whose last use was shorter: its words kept, the rest zero.
+        let mut half = vec![9u64; mib / 2];
+        half.reserve_exact(mib - half.len());
+        recycle(half);
+        let b = VoxelBuffer::for_overwrite(0, mib * 8).unwrap();
+        let words = b.as_slice::<u64>().unwrap();
+        assert!(words[..mib / 2].iter().all(|&w| w == 9));
+        assert!(words[mib / 2..].iter().all(|&w| w == 0));
+        // No spare: fresh zeroed memory.
+        clear();
+        let b = VoxelBuffer::for_overwrite(0, mib * 8).unwrap();
+        assert!(b.as_slice::<u64>().unwrap().iter().all(|&w| w == 0));
+        // A storage from the pool for a fill (`filled_with`) starts empty:
+        // recycling keeps lengths, taking for a fill clears them.
+        recycle(vec![5u64; mib]);
+        // SAFETY: the fill writes all `mib * 8` bytes.
+        let b = unsafe {
+            VoxelBuffer::filled_with(mib * 8, |p, n| {
+                std::ptr::write_bytes(p, 1, n);
+                Ok(())
+            })
+        }
+        .unwrap();
+        assert!(b.bytes().iter().all(|&x| x == 1));
+        clear();
     }
 }

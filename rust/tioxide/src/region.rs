@@ -323,7 +323,8 @@ pub fn gather_row(src: &[u8], dst: &mut [u8], step: usize, elem: usize) {
 /// Copy a positive-step region out of `data` (the voxels of an image of
 /// `shape`, Fortran order). `data` must hold the whole image.
 pub fn extract(data: &[u8], shape: &[usize], elem: usize, region: &Region) -> Result<VoxelBuffer> {
-    let mut out = VoxelBuffer::zeroed(region.num_elements() * elem)?;
+    // Every row is written (or the copy fails): no zeroing first.
+    let mut out = VoxelBuffer::for_overwrite(0, region.num_elements() * elem)?;
     let (span, row_bytes) = row_extent(region, elem);
     let step = region.0.first().map_or(1, |r| r.step as usize);
     let dst = out.bytes_mut();

@@ -43,7 +43,7 @@ pub fn apply(
     }
     let scalar = dtype.swap_unit();
     let n = data.len() / scalar;
-    let mut out = VoxelBuffer::zeroed(n * 8)?;
+    let mut out = VoxelBuffer::for_overwrite(0, n * 8)?; // every value is written
     let complex = dtype.is_complex();
     let dst = out.bytes_mut();
     if complex {

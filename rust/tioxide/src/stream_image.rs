@@ -96,7 +96,7 @@ impl<'a> StreamImage<'a> {
             if whole {
                 if let Some(gz) = &s.gz {
                     let prefix = h.vox_offset() as usize;
-                    let mut buf = VoxelBuffer::with_prefix(prefix, h.data_bytes())?;
+                    let mut buf = VoxelBuffer::for_overwrite(prefix, h.data_bytes())?;
                     if gz.read_all(buf.all_bytes_mut())? {
                         buf.realign();
                         return Ok(buf);
