@@ -482,3 +482,48 @@ fn patch_rows_read_again_from_cached_chunks() {
     }
     assert!(index.chunks() >= 6, "{} chunks", index.chunks());
 }
+
+/// Many rows per chunk, some empty, some across checkpoints, read cold (the
+/// chunks inflated) and then hot (all cut from the chunk cache): every range
+/// comes back once, in order, equal to the data.
+#[test]
+fn row_runs_with_empty_and_crossing_ranges_read_cold_and_hot() {
+    use tioxide::gz::IndexedGz;
+    let data = image_like(3 << 20, 17);
+    let gz = gzip(&data, 6);
+    let id = format!("rows-{}", std::process::id());
+    let reader = IndexedGz::new(&gz, Some(id), None);
+    reader.build().unwrap();
+    let mut rng = Lcg(23);
+    for round in 0..60 {
+        let mut ranges = Vec::new();
+        let mut at = rng.below(4096) as u64;
+        while at < data.len() as u64 {
+            let len = match rng.below(10) {
+                0 => 0,                            // empty
+                1 => 300_000 + rng.below(1 << 20), // across checkpoints
+                _ => 1 + rng.below(512),           // a patch's row
+            } as u64;
+            let end = (at + len).min(data.len() as u64);
+            ranges.push((at, end));
+            at = end + rng.below(1 << 14) as u64;
+        }
+        for pass in ["cold", "hot"] {
+            let mut got = Vec::new();
+            reader
+                .read_ranges(&ranges, &mut |k, bytes| got.push((k, bytes.to_vec())))
+                .unwrap();
+            assert_eq!(got.len(), ranges.len(), "round {round} {pass}");
+            for (k, (&(s, e), (gk, bytes))) in ranges.iter().zip(&got).enumerate() {
+                assert_eq!(*gk, k, "round {round} {pass}: order");
+                assert!(
+                    bytes[..] == data[s as usize..e as usize],
+                    "round {round} {pass} range {k}"
+                );
+            }
+        }
+        if round % 20 == 19 {
+            tioxide::gz::clear_caches();
+        }
+    }
+}
