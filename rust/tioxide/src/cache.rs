@@ -71,6 +71,32 @@ impl FileKey {
     pub fn size(&self) -> u64 {
         self.size
     }
+
+    /// A string naming `path` as this key describes it: the cache key of
+    /// its seek index and chunks. Written digit by digit, not through
+    /// `format!`, which cost a hot patch read a tenth of its time.
+    pub(crate) fn identity(&self, path: &Path) -> String {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let lossy = path.to_string_lossy();
+        let mut id = String::with_capacity(lossy.len() + 5 * 33);
+        id.push_str(&lossy);
+        // Two's complement bits of the times: any value, one spelling.
+        let fields = [
+            u128::from(self.dev),
+            u128::from(self.ino),
+            u128::from(self.size),
+            self.mtime_ns as u128,
+            self.ctime_ns as u128,
+        ];
+        for field in fields {
+            id.push('\0');
+            let digits = (128 - field.leading_zeros()).div_ceil(4).max(1);
+            for d in (0..digits).rev() {
+                id.push(char::from(HEX[((field >> (4 * d)) & 0xf) as usize]));
+            }
+        }
+        id
+    }
 }
 
 /// A least-recently-used map from path to a value valid for one [`FileKey`].
@@ -141,4 +167,46 @@ pub static MAPS: StatCache<FileKey, Arc<crate::mapped::MappedFile>> = StatCache:
 pub fn clear() {
     MAPS.clear();
     crate::file::HEADERS.clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identities_tell_every_field_apart_and_spell_each_key_one_way() {
+        let key = FileKey {
+            dev: 0x803,
+            ino: 42,
+            size: 0,
+            mtime_ns: -1,
+            ctime_ns: 1_700_000_000_123_456_789,
+        };
+        let path = Path::new("/data/a.nii.gz");
+        let id = key.identity(path);
+        assert_eq!(
+            id,
+            format!(
+                "/data/a.nii.gz\0803\02a\00\0{}\0{:x}",
+                "f".repeat(32),
+                1_700_000_000_123_456_789u128
+            )
+        );
+        assert_eq!(key.identity(path), id);
+        // Digits move between fields: the separators keep them apart.
+        let moved = FileKey {
+            dev: 0x80,
+            ino: 0x342,
+            ..key
+        };
+        assert_ne!(moved.identity(path), id);
+        for changed in [
+            FileKey { size: 1, ..key },
+            FileKey { mtime_ns: 0, ..key },
+            FileKey { ctime_ns: 1, ..key },
+        ] {
+            assert_ne!(changed.identity(path), id);
+        }
+        assert_ne!(key.identity(Path::new("/data/b.nii.gz")), id);
+    }
 }

@@ -123,7 +123,9 @@ impl ImagePaths {
 #[derive(Debug, Clone)]
 pub struct NiftiFile {
     pub(crate) paths: ImagePaths,
-    pub(crate) header: NiftiHeader,
+    /// Shared with the header cache: a hot patch read opens the file each
+    /// time, and copying the header's field table cost a tenth of it.
+    pub(crate) header: Arc<NiftiHeader>,
     pub(crate) data_gzipped: bool,
     /// The data file's identity when the header was looked up (`None` for
     /// a pair whose data file could not be `stat`ed then).
@@ -133,7 +135,7 @@ pub struct NiftiFile {
 type HeaderKey = (FileKey, Option<FileKey>);
 
 /// Parsed headers (with the data file's compression), by header path.
-pub static HEADERS: StatCache<HeaderKey, (NiftiHeader, bool)> = StatCache::new(256);
+pub static HEADERS: StatCache<HeaderKey, (Arc<NiftiHeader>, bool)> = StatCache::new(256);
 
 pub(crate) fn open(path: &Path) -> Result<File> {
     Ok(open_checked(path)?.0)
@@ -347,7 +349,7 @@ impl NiftiFile {
                         .and_then(|f| is_gzip_file(&f))
                         .unwrap_or(false),
                 };
-                Ok((header, gz))
+                Ok((Arc::new(header), gz))
             })?;
             let data_key = if paths.pair { key.1 } else { Some(key.0) };
             Ok(NiftiFile {
@@ -752,7 +754,7 @@ pub fn indexed_file<'a>(file: &'a File, path: &Path) -> Result<IndexedGz<'a>> {
 
 /// [`indexed_file`] for a file whose [`FileKey`] is known.
 fn indexed_with_key<'a>(file: &'a dyn ReadAt, path: &Path, key: &FileKey) -> IndexedGz<'a> {
-    let id = format!("{}\0{key:?}", path.display());
+    let id = key.identity(path);
     IndexedGz::new(file, Some(id), Some(gz::sidecar_path(path)))
 }
 
@@ -808,7 +810,7 @@ pub fn index_gz_file(
 
 /// Read just the header of an image.
 pub fn read_header(path: impl AsRef<Path>) -> Result<NiftiHeader> {
-    Ok(NiftiFile::open(path)?.header)
+    Ok(Arc::unwrap_or_clone(NiftiFile::open(path)?.header))
 }
 
 /// Read an image's voxels (scaled as nibabel does), all of them or a region.
