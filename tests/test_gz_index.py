@@ -28,9 +28,10 @@ SMALL_SPAN = 64 << 10
 def small_span() -> Iterator[None]:
     """Many checkpoints per file, so regions cross chunk boundaries often."""
     nifti.clear_cache()
+    default = gz.cache_stats()["span"]["bytes"]
     gz.configure(span=SMALL_SPAN)
     yield
-    gz.configure(span=1 << 20)
+    gz.configure(span=default)
     nifti.clear_cache()
 
 
@@ -131,12 +132,28 @@ def test_index_memory_is_small(tmp_path: Path) -> None:
     data = _volume((128, 128, 96), "float32", seed=4)
     path = tmp_path / "v.nii.gz"
     nib.save(nib.Nifti1Image(data, np.eye(4)), path)
-    gz.configure(span=1 << 20)
+    gz.configure(span=512 << 10)
     info = gz.build_index(path)
-    assert info.complete
+    assert info.complete and info.span == 512 << 10
     assert info.covered == 352 + data.nbytes
     assert info.points >= data.nbytes // (1 << 20)
     assert info.memory < 0.05 * data.nbytes
+
+
+def test_index_memory_stays_under_four_percent_whatever_the_span(tmp_path: Path) -> None:
+    # Noisy int16: each 32 KiB window deflates to about 12 KiB, so at the
+    # smallest span the checkpoints would hold a seventh of the output; they
+    # move apart instead, a chunk spanning 25 bytes per byte its start holds.
+    data = _volume((128, 128, 128), "int16", seed=7)
+    path = tmp_path / "noisy.nii.gz"
+    nib.save(nib.Nifti1Image(data, np.eye(4)), path)
+    gz.configure(span=64 << 10)
+    info = gz.build_index(path)
+    assert info.complete and info.covered == 352 + data.nbytes
+    # The last checkpoint starts no chunk: allowed on top of the 4%.
+    assert info.memory <= 0.04 * info.covered + (40 << 10), info
+    assert info.points > 4, info  # still an index
+    np.testing.assert_array_equal(nifti.read(path, np.s_[:, :, 90:97]), data[:, :, 90:97])
 
 
 def test_sidecar_is_used_and_stale_or_damaged_ones_are_ignored(tmp_path: Path) -> None:

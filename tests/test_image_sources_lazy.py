@@ -89,8 +89,8 @@ def test_url_nii_gz_fetches_header_then_patch_then_file_once(
     path = files / "indexed.nii.gz"
     compressed = path.stat().st_size
     sidecar = gz.sidecar_path(path).stat().st_size
-    # The compressed size of a seek-index chunk (1 MiB of output, the default span).
-    chunk = compressed * (1 << 20) / (np.prod(SHAPE) * 2)
+    # The compressed size of a seek-index chunk (the span's output).
+    chunk = compressed * gz.cache_stats()["span"]["bytes"] / (np.prod(SHAPE) * 2)
 
     image = tioxide.ScalarImage(f"{url}/indexed.nii.gz")
     assert fetched(handler) == 0, "the constructor only asks whether the file is there"

@@ -106,11 +106,12 @@ def test_remote_patch_fetches_only_its_chunks(tmp_path: Path, server: Any) -> No
     data = _volume(shape, seed=2)
     path = tmp_path / "big.nii.gz"
     nib.save(nib.Nifti1Image(data, np.eye(4)), path)
+    default = gz.cache_stats()["span"]["bytes"]
     gz.configure(span=256 << 10)
     try:
         gz.build_index(path, save=True)
     finally:
-        gz.configure(span=1 << 20)
+        gz.configure(span=default)
     nifti.clear_cache()
     sidecar = gz.sidecar_path(path).stat().st_size
     compressed = path.stat().st_size

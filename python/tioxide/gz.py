@@ -1,8 +1,10 @@
 """Random access into ``.nii.gz``: the seek index.
 
 Every region read from a ``.nii.gz`` goes through a seek index: checkpoints
-about every ``span`` bytes of decompressed output (1 MiB by default) from
-which inflating can start. The first region read builds the index up to the
+about every ``span`` bytes of decompressed output (512 KiB by default) from
+which inflating can start. A checkpoint holds up to 32 KiB of deflated
+history, so checkpoints are placed further apart where needed to keep the
+index within 4% of the output. The first region read builds the index up to the
 region's end as a side effect; later reads inflate only the chunks (the
 stretches between checkpoints) that hold the region, and recently inflated
 chunks are kept in a bounded cache. Once a file is fully indexed, a full read
@@ -93,9 +95,11 @@ def configure(
 
     Args:
         span: Decompressed bytes between checkpoints of indexes built from now
-            on (at least 64 KiB; default 1 MiB). Smaller spans make small
+            on (at least 64 KiB; default 512 KiB). Smaller spans make small
             patches cheaper and indexes bigger (a checkpoint holds up to 32 KiB
-            of deflated history).
+            of deflated history); whatever the span, a chunk spans at least
+            25 bytes of output per byte of its checkpoint, so an index stays
+            within 4% of the output.
         index_cache_bytes: Memory budget of the index cache (default 256 MiB).
         chunk_cache_bytes: Memory budget of the inflated-chunk cache, and
             separately of the cache of whole volumes inflated for a region

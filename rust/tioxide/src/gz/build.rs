@@ -219,7 +219,7 @@ pub fn extend(
                 }
                 Some(()) => {
                     inflate.reset();
-                    if since >= index.span {
+                    if since >= index.next_span() {
                         let point = Checkpoint::member_start(total, input.pos);
                         if finish_chunk(index, &mut out, point, keep, &mut kept, target) {
                             return Ok(kept);
@@ -233,7 +233,7 @@ pub fn extend(
         if step.at_block_end && !step.last_block {
             // The next block starts here: a checkpoint every span, a stop between.
             let bit = input.pos * 8 - u64::from(step.unused_bits);
-            if since >= index.span {
+            if since >= index.next_span() {
                 let point = Checkpoint::inside(
                     total,
                     bit,

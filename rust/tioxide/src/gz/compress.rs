@@ -231,7 +231,7 @@ fn gzip_input(
     };
     let mut emit = |i: usize, block: Compressed| -> Result<()> {
         let a = i * BLOCK;
-        if a > 0 && a as u64 - index.covered() >= index.span {
+        if a > 0 && a as u64 - index.covered() >= index.next_span() {
             let window = input.range(a.saturating_sub(WINDOW), a)?;
             let point = Checkpoint::inside(
                 a as u64,

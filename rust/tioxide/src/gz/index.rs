@@ -9,8 +9,15 @@ use crate::error::{Error, Result};
 
 /// Deflate's history: back-references reach at most this far.
 pub const WINDOW: usize = 32 << 10;
-/// Default output between checkpoints.
-pub const DEFAULT_SPAN: u64 = 1 << 20;
+/// Default output between checkpoints: a 32^3 patch of a 512^3 float32
+/// volume inflates on average half a chunk per slice it crosses, so halving
+/// the span from 1 MiB made random patches a quarter faster, for an index
+/// of 1.8-3.2% of the output instead of 1.2-1.7% on the benchmark's files.
+pub const DEFAULT_SPAN: u64 = 512 << 10;
+/// Output a chunk spans per byte its starting checkpoint holds, at least:
+/// whatever the span, an index holds at most 4% of the output (a window
+/// that compresses badly, as noise does, moves the next checkpoint further).
+pub const OUTPUT_PER_INDEX_BYTE: u64 = 25;
 /// Smallest span accepted (the parallel decoder needs chunks well over a window).
 pub const MIN_SPAN: u64 = 64 << 10;
 
@@ -214,6 +221,13 @@ impl SeekIndex {
             points: vec![Checkpoint::member_start(0, first_data)],
             complete: false,
         }
+    }
+
+    /// Output the chunk after the last checkpoint spans at least: the span,
+    /// and [`OUTPUT_PER_INDEX_BYTE`] per byte that checkpoint holds.
+    pub fn next_span(&self) -> u64 {
+        let held = self.points.last().map_or(0, |p| p.memory() as u64);
+        self.span.max(held.saturating_mul(OUTPUT_PER_INDEX_BYTE))
     }
 
     /// Output covered: every byte before this lies between two checkpoints.

@@ -25,7 +25,9 @@ pub use chunk::{
     continue_chunk, decode_chunk, decode_chunk_in, prefix_len, ChunkInput, PartialChunk,
 };
 pub use compress::{gzip_parallel, gzip_parallel_from};
-pub use index::{Checkpoint, SeekIndex, Stop, DEFAULT_SPAN, MIN_SPAN, WINDOW};
+pub use index::{
+    Checkpoint, SeekIndex, Stop, DEFAULT_SPAN, MIN_SPAN, OUTPUT_PER_INDEX_BYTE, WINDOW,
+};
 pub use inflate::{in_place_margin, inflate_members, inflate_members_in_place, Inflated};
 pub use libdeflate::Decompressor;
 pub use lru::LruStats;
