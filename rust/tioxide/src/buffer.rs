@@ -134,13 +134,7 @@ impl VoxelBuffer {
     /// Allocation failure is an error, not an abort: a DataLoader worker must
     /// survive a file whose header asks for more memory than the machine has.
     pub fn with_prefix(prefix: usize, len: usize) -> Result<VoxelBuffer> {
-        let total = prefix.checked_add(len).ok_or_else(|| oom(usize::MAX))?;
-        let words = zeroed_words(total.div_ceil(8)).ok_or_else(|| oom(total))?;
-        Ok(VoxelBuffer {
-            words,
-            offset: prefix,
-            len,
-        })
+        VoxelBuffer::from_words(prefix, len, zeroed_words)
     }
 
     /// A buffer with room for `prefix` bytes before `len` voxel bytes, all
@@ -148,8 +142,17 @@ impl VoxelBuffer {
     /// earlier read whose buffer was given back): for a caller that
     /// overwrites every byte, and so skips zeroing what it overwrites.
     pub fn for_overwrite(prefix: usize, len: usize) -> Result<VoxelBuffer> {
+        VoxelBuffer::from_words(prefix, len, overwritable_words)
+    }
+
+    /// `prefix` + `len` bytes in the initialised words `words(n)` gives.
+    fn from_words(
+        prefix: usize,
+        len: usize,
+        words: fn(usize) -> Option<Vec<u64>>,
+    ) -> Result<VoxelBuffer> {
         let total = prefix.checked_add(len).ok_or_else(|| oom(usize::MAX))?;
-        let words = overwritable_words(total.div_ceil(8)).ok_or_else(|| oom(total))?;
+        let words = words(total.div_ceil(8)).ok_or_else(|| oom(total))?;
         Ok(VoxelBuffer {
             words,
             offset: prefix,

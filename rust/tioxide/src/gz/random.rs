@@ -125,7 +125,7 @@ fn chunks_needed(index: &SeekIndex, ranges: &[(u64, u64)]) -> Vec<NeededChunk> {
             // An empty range last in the run may ask for a few bytes more.
             let last_end = ranges[k - 1 + inside].1;
             lo = lo.min((s - c0) as usize);
-            need = need.max((last_end - c0) as usize);
+            need = need.max(last_end.saturating_sub(c0) as usize);
             k += inside;
             continue;
         }
@@ -205,7 +205,10 @@ fn cut_ranges(
             // a patch's rows, 32 or more per chunk, in a tight loop.
             let chunk = chunks.get(j).ok_or_else(missing)?;
             f(k - 1, chunk.range(s - c0, e - c0)?);
-            while let Some(&(s, e)) = ranges.get(k).filter(|r| r.0 < r.1 && r.1 <= c1) {
+            while let Some(&(s, e)) = ranges
+                .get(k)
+                .filter(|r| c0 <= r.0 && r.0 < r.1 && r.1 <= c1)
+            {
                 f(k, chunk.range(s - c0, e - c0)?);
                 k += 1;
             }
