@@ -5,9 +5,10 @@
 use crc32fast::Hasher;
 
 use super::index::{Checkpoint, SeekIndex, Stop, WINDOW};
-use super::libdeflate::{Compressor, Decompressor};
+use super::libdeflate::Decompressor;
 use super::member::{check_trailer, scan_header, HeaderScan, TRAILER_LEN};
 use super::source::ReadAt;
+use super::window_pack::{self, Packer};
 use super::zstream::RawInflate;
 use crate::error::{Error, Result};
 
@@ -17,8 +18,10 @@ const INPUT_BUF: usize = 256 << 10;
 const MAX_HEADER: usize = 1 << 20;
 /// Output of an unwanted chunk held before it is dropped (but its window).
 const TRIM_AT: usize = 8 << 20;
-/// Level for deflating stored windows: fast, and windows are small.
-const WINDOW_LEVEL: i32 = 1;
+/// Output still to index from which checkpoint windows are deflated on a
+/// helper thread (starting one costs tens of microseconds; 32 MiB at the
+/// default span hold some 64 windows, 9 ms of deflating on this thread).
+const HELPER_FROM: u64 = 32 << 20;
 
 /// Compressed input read ahead from a source.
 struct Input<'a> {
@@ -124,17 +127,42 @@ pub fn extend(
     target: u64,
     keep: &dyn Fn(u64, u64) -> bool,
 ) -> Result<Vec<DecodedChunk>> {
-    let mut kept = Vec::new();
     if index.complete || index.covered() >= target {
-        return Ok(kept);
+        return Ok(Vec::new());
     }
+    if target.saturating_sub(index.covered()) < HELPER_FROM || super::parallel::threads() < 2 {
+        return grow(src, index, target, keep, &mut Packer::here()?);
+    }
+    std::thread::scope(|scope| {
+        let (ours, theirs) = window_pack::channels();
+        let helper = std::thread::Builder::new()
+            .spawn_scoped(scope, move || window_pack::serve(theirs.0, theirs.1));
+        // No thread to be had: deflate here, as for a short extension.
+        let mut packer = match helper {
+            Ok(_) => Packer::helper(ours.0, ours.1),
+            Err(_) => Packer::here()?,
+        };
+        let grown = grow(src, index, target, keep, &mut packer);
+        packer.settle(index);
+        grown // dropping the packer ends the helper
+    })
+}
+
+/// [`extend`]'s inflate loop, checkpoint windows deflated by `packer`.
+fn grow(
+    src: &dyn ReadAt,
+    index: &mut SeekIndex,
+    target: u64,
+    keep: &dyn Fn(u64, u64) -> bool,
+    packer: &mut Packer,
+) -> Result<Vec<DecodedChunk>> {
+    let mut kept = Vec::new();
     let last = index
         .points
         .last()
         .cloned()
         .ok_or_else(|| Error::gzip(0, "empty seek index"))?;
     let mut inflate = RawInflate::new()?;
-    let mut packer = Compressor::new(WINDOW_LEVEL)?;
     let mut input = Input::at(src, last.bit / 8);
     let mut out = Output {
         buf: Vec::new(),
@@ -219,7 +247,7 @@ pub fn extend(
                 }
                 Some(()) => {
                     inflate.reset();
-                    if since >= index.next_span() {
+                    if spanned(index, packer, since) {
                         let point = Checkpoint::member_start(total, input.pos);
                         if finish_chunk(index, &mut out, point, keep, &mut kept, target) {
                             return Ok(kept);
@@ -233,16 +261,17 @@ pub fn extend(
         if step.at_block_end && !step.last_block {
             // The next block starts here: a checkpoint every span, a stop between.
             let bit = input.pos * 8 - u64::from(step.unused_bits);
-            if since >= index.next_span() {
-                let point = Checkpoint::inside(
+            if spanned(index, packer, since) {
+                let point = Checkpoint::inside_raw(
                     total,
                     bit,
                     member_out,
                     crc.clone().finalize(),
                     out.window(),
-                    &mut packer,
                 );
-                if finish_chunk(index, &mut out, point, keep, &mut kept, target) {
+                let done = finish_chunk(index, &mut out, point, keep, &mut kept, target);
+                packer.submit(index, index.points.len() - 1);
+                if done {
                     return Ok(kept);
                 }
             } else if out.one_member && total > out.stops.last().map_or(index.covered(), |s| s.out)
@@ -266,6 +295,17 @@ pub fn extend(
             idle = 0;
         }
     }
+}
+
+/// True if the chunk being decoded, `since` bytes long so far, may end
+/// here ([`SeekIndex::next_span`], once the last checkpoint's window is
+/// deflated and its memory known).
+fn spanned(index: &mut SeekIndex, packer: &mut Packer, since: u64) -> bool {
+    if since < index.span {
+        return false;
+    }
+    packer.settle(index);
+    since >= index.next_span()
 }
 
 /// Record `point` as the end of the current chunk (keeping the chunk's bytes
@@ -361,5 +401,76 @@ pub fn first_data_offset(src: &dyn ReadAt) -> Result<u64> {
     match next_member(&mut input)? {
         Some(()) => Ok(input.pos),
         None => Err(Error::gzip(0, "not a gzip stream (bad magic)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn noisy(len: usize) -> Vec<u8> {
+        // Smooth runs with noise: windows deflate to a fraction of 32 KiB.
+        let mut x = 7u32;
+        (0..len)
+            .map(|i| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                ((i / 300) as u8).wrapping_add((x >> 28) as u8)
+            })
+            .collect()
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn built(gz: &[u8], helped: bool) -> SeekIndex {
+        let mut index = SeekIndex::new(
+            super::super::index::MIN_SPAN,
+            first_data_offset(&gz).unwrap(),
+        );
+        let src: &[u8] = gz;
+        if helped {
+            std::thread::scope(|scope| {
+                let (ours, theirs) = window_pack::channels();
+                scope.spawn(move || window_pack::serve(theirs.0, theirs.1));
+                let mut packer = Packer::helper(ours.0, ours.1);
+                grow(&src, &mut index, u64::MAX, &|_, _| false, &mut packer).unwrap();
+                packer.settle(&mut index);
+            });
+        } else {
+            grow(
+                &src,
+                &mut index,
+                u64::MAX,
+                &|_, _| false,
+                &mut Packer::here().unwrap(),
+            )
+            .unwrap();
+        }
+        index
+    }
+
+    #[test]
+    fn windows_deflated_on_a_helper_give_the_index_deflated_here() {
+        let data = noisy(6 << 20);
+        let gz = gzip(&data);
+        let (here, helped) = (built(&gz, false), built(&gz, true));
+        assert!(here.complete && helped.complete);
+        assert!(here.points.len() > 10, "{} points", here.points.len());
+        // The same checkpoints (the spacing rule saw the same memory), each
+        // window deflated the same, smaller than raw.
+        assert_eq!(here.points, helped.points);
+        let inside = &here.points[1..here.points.len() - 1];
+        assert!(inside
+            .iter()
+            .all(|p| p.packed_window().len() < p.window_len()));
+        let mut d = Decompressor::new().unwrap();
+        for p in inside {
+            let at = p.out as usize;
+            assert!(p.window(&mut d).unwrap() == data[at - WINDOW..at]);
+        }
     }
 }

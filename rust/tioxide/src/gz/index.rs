@@ -148,6 +148,19 @@ impl Checkpoint {
         &self.window
     }
 
+    /// The window as stored (shared, not copied).
+    pub(crate) fn stored_window(&self) -> Arc<[u8]> {
+        self.window.clone()
+    }
+
+    /// Keep the window deflated as `packed` (the deflate of its raw bytes),
+    /// if that is smaller than what is held now.
+    pub(crate) fn pack_window(&mut self, packed: Vec<u8>) {
+        if packed.len() < self.window.len() && self.window.len() == self.window_len() {
+            self.window = Arc::from(packed);
+        }
+    }
+
     /// The window's bytes.
     pub fn window(&self, d: &mut Decompressor) -> Result<Vec<u8>> {
         let n = self.window_len();

@@ -18,6 +18,7 @@ mod random;
 mod sidecar;
 mod source;
 mod stream;
+mod window_pack;
 mod zstream;
 
 pub use build::{extend, first_data_offset, DecodedChunk};
