@@ -406,25 +406,8 @@ pub fn first_data_offset(src: &dyn ReadAt) -> Result<u64> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::inflate::tests::{gzip, phantom};
     use super::*;
-    use std::io::Write;
-
-    fn noisy(len: usize) -> Vec<u8> {
-        // Smooth runs with noise: windows deflate to a fraction of 32 KiB.
-        let mut x = 7u32;
-        (0..len)
-            .map(|i| {
-                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                ((i / 300) as u8).wrapping_add((x >> 28) as u8)
-            })
-            .collect()
-    }
-
-    fn gzip(data: &[u8]) -> Vec<u8> {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
-    }
 
     fn built(gz: &[u8], helped: bool) -> SeekIndex {
         let mut index = SeekIndex::new(
@@ -455,8 +438,8 @@ mod tests {
 
     #[test]
     fn windows_deflated_on_a_helper_give_the_index_deflated_here() {
-        let data = noisy(6 << 20);
-        let gz = gzip(&data);
+        let data = phantom(6 << 20);
+        let gz = gzip(&data, 6);
         let (here, helped) = (built(&gz, false), built(&gz, true));
         assert!(here.complete && helped.complete);
         assert!(here.points.len() > 10, "{} points", here.points.len());

@@ -169,11 +169,11 @@ unsafe fn members(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::io::Write;
 
-    fn gzip(data: &[u8], level: u32) -> Vec<u8> {
+    pub(crate) fn gzip(data: &[u8], level: u32) -> Vec<u8> {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
         e.write_all(data).unwrap();
         e.finish().unwrap()
@@ -189,7 +189,7 @@ mod tests {
         Ok((r, buf))
     }
 
-    fn phantom(len: usize) -> Vec<u8> {
+    pub(crate) fn phantom(len: usize) -> Vec<u8> {
         // Smooth runs with noise: compresses to about half, like images.
         let mut x = 12345u32;
         (0..len)
