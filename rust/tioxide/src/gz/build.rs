@@ -8,7 +8,7 @@ use super::index::{Checkpoint, SeekIndex, Stop, WINDOW};
 use super::libdeflate::Decompressor;
 use super::member::{check_trailer, scan_header, HeaderScan, TRAILER_LEN};
 use super::source::ReadAt;
-use super::window_pack::{self, Packer};
+use super::window_pack::Packer;
 use super::zstream::RawInflate;
 use crate::error::{Error, Result};
 
@@ -133,15 +133,18 @@ pub fn extend(
     if target.saturating_sub(index.covered()) < HELPER_FROM || super::parallel::threads() < 2 {
         return grow(src, index, target, keep, &mut Packer::here()?);
     }
+    grow_helped(src, index, target, keep)
+}
+
+/// [`grow`] with windows deflated on a helper thread.
+fn grow_helped(
+    src: &dyn ReadAt,
+    index: &mut SeekIndex,
+    target: u64,
+    keep: &dyn Fn(u64, u64) -> bool,
+) -> Result<Vec<DecodedChunk>> {
     std::thread::scope(|scope| {
-        let (ours, theirs) = window_pack::channels();
-        let helper = std::thread::Builder::new()
-            .spawn_scoped(scope, move || window_pack::serve(theirs.0, theirs.1));
-        // No thread to be had: deflate here, as for a short extension.
-        let mut packer = match helper {
-            Ok(_) => Packer::helper(ours.0, ours.1),
-            Err(_) => Packer::here()?,
-        };
+        let mut packer = Packer::helped(scope)?;
         let grown = grow(src, index, target, keep, &mut packer);
         packer.settle(index);
         grown // dropping the packer ends the helper
@@ -416,13 +419,7 @@ mod tests {
         );
         let src: &[u8] = gz;
         if helped {
-            std::thread::scope(|scope| {
-                let (ours, theirs) = window_pack::channels();
-                scope.spawn(move || window_pack::serve(theirs.0, theirs.1));
-                let mut packer = Packer::helper(ours.0, ours.1);
-                grow(&src, &mut index, u64::MAX, &|_, _| false, &mut packer).unwrap();
-                packer.settle(&mut index);
-            });
+            grow_helped(&src, &mut index, u64::MAX, &|_, _| false).unwrap();
         } else {
             grow(
                 &src,

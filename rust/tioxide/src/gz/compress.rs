@@ -13,10 +13,10 @@ use crc32fast::Hasher;
 use libz_rs_sys as z;
 
 use super::index::{Checkpoint, SeekIndex, WINDOW};
-use super::libdeflate::Compressor;
 use super::parallel;
 use super::pipeline::{Compressed, Pipeline, StopOnDrop};
 use super::source::ReadAt;
+use super::window_pack::Packer;
 use crate::error::{Error, Result};
 
 /// Input per block (one task, one checkpoint).
@@ -215,7 +215,7 @@ fn gzip_input(
     const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
     out.write_all(&HEADER)?;
     let mut index = SeekIndex::new(span, HEADER.len() as u64);
-    let mut packer = Compressor::new(1)?;
+    let mut packer = Packer::here()?;
     let mut crc = Hasher::new();
     let mut compressed = HEADER.len() as u64;
     let compress = |d: &mut Deflate, i: usize| -> Result<Compressed> {
@@ -233,15 +233,16 @@ fn gzip_input(
         let a = i * BLOCK;
         if a > 0 && a as u64 - index.covered() >= index.next_span() {
             let window = input.range(a.saturating_sub(WINDOW), a)?;
-            let point = Checkpoint::inside(
+            let point = Checkpoint::inside_raw(
                 a as u64,
                 compressed * 8,
                 a as u64,
                 crc.clone().finalize(),
                 &window,
-                &mut packer,
             );
             index.points.push(point);
+            let at = index.points.len() - 1;
+            packer.submit(&mut index, at);
         }
         out.write_all(&block.bytes)?;
         compressed += block.bytes.len() as u64;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::libdeflate::{Compressor, Decoded, Decompressor};
+use super::libdeflate::{Decoded, Decompressor};
 use crate::error::{Error, Result};
 
 /// Deflate's history: back-references reach at most this far.
@@ -71,35 +71,10 @@ impl Checkpoint {
         }
     }
 
-    /// A block boundary inside a member, `window` being the output before it.
-    pub fn inside(
-        out: u64,
-        bit: u64,
-        member_out: u64,
-        crc: u32,
-        window: &[u8],
-        packer: &mut Compressor,
-    ) -> Checkpoint {
-        let stored = packer.deflate(window).unwrap_or_else(|| window.to_vec());
-        Checkpoint::inside_stored(out, bit, member_out, crc, window, Arc::from(stored))
-    }
-
-    /// A block boundary inside a member, its window kept as given (not
-    /// deflated): a short-lived start, such as continuing a partly
-    /// inflated chunk.
+    /// A block boundary inside a member, `window` being the output before
+    /// it, kept as given: a short-lived start (continuing a partly inflated
+    /// chunk), or an index's checkpoint until its window is deflated.
     pub fn inside_raw(out: u64, bit: u64, member_out: u64, crc: u32, window: &[u8]) -> Checkpoint {
-        Checkpoint::inside_stored(out, bit, member_out, crc, window, Arc::from(window))
-    }
-
-    /// A block boundary inside a member whose `window` is kept as `stored`.
-    fn inside_stored(
-        out: u64,
-        bit: u64,
-        member_out: u64,
-        crc: u32,
-        window: &[u8],
-        stored: Arc<[u8]>,
-    ) -> Checkpoint {
         Checkpoint {
             out,
             bit,
@@ -107,7 +82,7 @@ impl Checkpoint {
             crc,
             member_start: false,
             pad: super::chunk::pad_count(window, (bit % 8) as u8),
-            window: stored,
+            window: Arc::from(window),
             window_len: window.len() as u32,
             stops: Arc::from(Vec::new()),
         }

@@ -6,6 +6,7 @@
 
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
+use std::thread::Scope;
 
 use super::index::SeekIndex;
 use super::libdeflate::Compressor;
@@ -15,15 +16,15 @@ use crate::error::Result;
 const WINDOW_LEVEL: i32 = 1;
 
 /// A window to deflate: the checkpoint's number and its raw bytes.
-pub(super) type Job = (usize, Arc<[u8]>);
+type Job = (usize, Arc<[u8]>);
 /// A deflated window, `None` if deflating would not shrink it.
-pub(super) type Packed = (usize, Option<Vec<u8>>);
+type Packed = (usize, Option<Vec<u8>>);
 
 /// Where the windows of new checkpoints are deflated.
 pub(super) enum Packer {
     /// On this thread, as each checkpoint is dropped.
     Here(Compressor),
-    /// On a helper thread ([`serve`]), with the count of windows sent and
+    /// On a helper thread, with the count of windows sent and
     /// not yet received back.
     Helper(Sender<Job>, Receiver<Packed>, usize),
 }
@@ -34,9 +35,17 @@ impl Packer {
         Ok(Packer::Here(Compressor::new(WINDOW_LEVEL)?))
     }
 
-    /// Deflate on the thread running [`serve`] with the other ends.
-    pub(super) fn helper(jobs: Sender<Job>, done: Receiver<Packed>) -> Packer {
-        Packer::Helper(jobs, done, 0)
+    /// Deflate on a helper thread started in `scope` (which joins it once
+    /// the packer is dropped), or on this thread if none can be started.
+    pub(super) fn helped<'s>(scope: &'s Scope<'s, '_>) -> Result<Packer> {
+        let (jobs_in, jobs_out) = channel();
+        let (done_in, done_out) = channel();
+        let helper =
+            std::thread::Builder::new().spawn_scoped(scope, move || serve(jobs_out, done_in));
+        match helper {
+            Ok(_) => Ok(Packer::Helper(jobs_in, done_out, 0)),
+            Err(_) => Packer::here(),
+        }
     }
 
     /// Deflate the raw window of checkpoint `at` of `index`.
@@ -79,20 +88,8 @@ impl Packer {
     }
 }
 
-/// The ends [`Packer::helper`] holds: windows out, deflated ones back.
-pub(super) type PackerEnds = (Sender<Job>, Receiver<Packed>);
-/// The ends [`serve`] holds.
-pub(super) type ServerEnds = (Receiver<Job>, Sender<Packed>);
-
-/// A pair of channels for [`Packer::helper`] and [`serve`].
-pub(super) fn channels() -> (PackerEnds, ServerEnds) {
-    let (jobs_in, jobs_out) = channel();
-    let (done_in, done_out) = channel();
-    ((jobs_in, done_out), (jobs_out, done_in))
-}
-
 /// The helper's loop: deflate each window sent until the sender is dropped.
-pub(super) fn serve(jobs: Receiver<Job>, done: Sender<Packed>) {
+fn serve(jobs: Receiver<Job>, done: Sender<Packed>) {
     let mut compressor = Compressor::new(WINDOW_LEVEL).ok();
     for (at, window) in jobs {
         let packed = compressor.as_mut().and_then(|c| c.deflate(&window));
