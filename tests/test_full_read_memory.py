@@ -103,9 +103,16 @@ def test_in_place_and_parallel_full_reads_equal_nibabel(tmp_path: Path, threads:
     plain, packed = tmp_path / "f.nii", tmp_path / "f.nii.gz"
     for path in (plain, packed):
         nib.save(nib.Nifti1Image(data, np.diag([0.5, 0.5, 1.0, 1.0])), path)
+    # The cores read a `.nii` in 1 MiB pieces: one whose size is no
+    # multiple of that, with data starting at an odd offset.
+    odd = tmp_path / "odd.nii"
+    img = nib.Nifti1Image(_phantom((255, 257, 67), np.int16), np.eye(4))
+    img.header.set_data_offset(1001)
+    nib.save(img, odd)
+    assert nib.load(odd).dataobj.offset == 1001
     gz.configure(threads=threads)
     try:
-        for path in (plain, packed):
+        for path in (plain, packed, odd, plain):
             nifti.clear_cache()
             np.testing.assert_array_equal(nifti.read(path), np.asanyarray(nib.load(path).dataobj))
     finally:

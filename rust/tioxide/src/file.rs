@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
+use std::mem::MaybeUninit;
 use std::path::{Path, PathBuf};
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,6 +11,7 @@ use std::sync::Arc;
 
 use crate::buffer::VoxelBuffer;
 use crate::cache::{FileKey, StatCache, MAPS};
+use crate::claim;
 use crate::dtype::DataType;
 use crate::error::{Error, Result};
 use crate::guard;
@@ -48,6 +50,14 @@ const PARALLEL_SPAN: u64 = 32 << 20;
 /// faulted in) rather than through `pread` (which would copy every byte of
 /// its span).
 const SPARSE: u64 = 8;
+/// Size from which a whole `.nii` is read by every core (see
+/// [`crate::claim`]): below it, starting a thread costs more than it saves.
+const SPLIT_FROM: usize = 4 << 20;
+/// The pieces the cores claim: small enough that the last one a core holds
+/// is soon done, large enough that claiming them costs nothing.
+const PIECE: usize = 1 << 20;
+/// Most threads reading one `.nii`.
+const MAX_READERS: usize = 8;
 /// First read of a header: enough for the fixed header and typical extensions.
 const FIRST_READ: usize = 4096;
 
@@ -473,16 +483,39 @@ impl NiftiFile {
         let file = data.file()?;
         self.check_len(data.key.size())?;
         let offset = self.header.vox_offset();
-        // SAFETY: `pread_exact` returns Ok only once all `len` bytes are read.
-        // The buffer's pages are faulted in on another core meanwhile: the
-        // copy out of the page cache and the faults then overlap. (Splitting
-        // the read itself over two threads was faster alone, but five times
-        // slower when another library's threads spin on the other core.)
-        unsafe {
-            VoxelBuffer::filled_with(self.header.data_bytes(), |ptr, len| {
-                prefault::while_populating(ptr, len, || pread_exact(file, ptr, len, offset))
-            })
-        }
+        let read = |ptr: *mut u8, len: usize| {
+            // A core per SPLIT_FROM bytes at most: a thread a piece costs more
+            // than it saves, and a few cores already draw all the bandwidth.
+            let threads = gz::threads().min(len / SPLIT_FROM).min(MAX_READERS);
+            if threads < 2 {
+                return pread_exact(file, ptr, len, offset);
+            }
+            // SAFETY: `ptr` starts `len` writable bytes that only this read
+            // uses; as `MaybeUninit` they need no initialised contents.
+            let all = unsafe { std::slice::from_raw_parts_mut(ptr.cast(), len) };
+            let pieces = all.chunks_mut(PIECE).enumerate();
+            claim::in_pieces(
+                pieces,
+                threads,
+                |(i, piece): (usize, &mut [MaybeUninit<u8>])| {
+                    let at = offset + (i * PIECE) as u64;
+                    pread_exact(file, piece.as_mut_ptr().cast(), piece.len(), at).map_err(|e| {
+                        match e {
+                            // Name the end of the whole data, not of the piece.
+                            Error::TruncatedFile { what, got, .. } => Error::TruncatedFile {
+                                what,
+                                expected: offset + len as u64,
+                                got,
+                            },
+                            e => e,
+                        }
+                    })
+                },
+            )
+        };
+        // SAFETY: `read` returns Ok only once all `len` bytes are read: every
+        // piece, each by `pread_exact`.
+        unsafe { VoxelBuffer::filled_with(self.header.data_bytes(), read) }
     }
 
     fn read_plain_region(&self, region: &Region) -> Result<VoxelBuffer> {

@@ -37,6 +37,7 @@ pub mod affine;
 pub mod blocks;
 pub mod buffer;
 pub mod cache;
+mod claim;
 pub mod draw;
 pub mod dtype;
 pub mod error;
