@@ -128,7 +128,7 @@ def cache_stats() -> dict[str, dict[str, int]]:
     whole-stream (``"streams"``) caches, the span of new indexes, the
     number of inflate threads, and the bytes of the spare buffers
     (``"spare"``): the memory of the last large array the core handed out
-    and Python freed (16 to 256 MiB), kept for the next whole-volume read,
+    and Python freed (16 MiB to 1 GiB), kept for the next whole-volume read,
     plus up to 32 MiB of smaller ones (64 KiB to 16 MiB: patches) for reads
     of about their size, which then pay no page faults. The kernel may
     reclaim the large one under memory pressure (``MADV_FREE``);
