@@ -108,9 +108,10 @@ def configure(
             0 disables them. A volume larger than that budget is never
             inflated whole for a region read: its regions go through the
             seek index.
-        threads: Threads that inflate chunks in parallel (0, the default: one
-            per available core; 1: no extra threads, e.g. in DataLoader workers
-            that already fill the cores).
+        threads: Threads that inflate chunks in parallel, and that read a
+            whole `.nii` of 4 MiB or more out of the page cache (0, the
+            default: one per available core; 1: no extra threads, e.g. in
+            DataLoader workers that already fill the cores).
     """
     for name, value in (
         ("span", span),
