@@ -363,3 +363,26 @@ def test_released_prefetched_voxels_are_reused_by_the_next_prefetch(
     nifti.release(paths[1])
     gz.clear_cache()
     assert gz.cache_stats()["spare"]["bytes"] == 0
+
+
+def test_the_memory_of_dropped_chunks_serves_the_next_first_read(tmp_path: Path) -> None:
+    """The chunks a first region read keeps are dropped with the caches; their
+    memory is kept (as spare buffers) for the chunks of the next first read,
+    which then pays no page faults, and reads right."""
+    z, y, x = np.meshgrid(*(np.arange(128),) * 3, indexing="ij")
+    data = (x * 7 + y * 3 + z) % 1000 + np.random.default_rng(3).normal(0, 5, x.shape)
+    path = tmp_path / "v.nii.gz"
+    nib.save(nib.Nifti1Image(data.astype(np.float32), np.eye(4)), path)
+    region = (slice(0, 32), slice(0, 32), slice(0, 32))  # 2 of the 8 MiB of stream
+    want = np.asanyarray(nib.load(path).dataobj)[region]
+    gz.clear_cache()
+    assert np.array_equal(nifti.read(path, region), want)
+    assert gz.cache_stats()["chunks"]["entries"] > 1
+    nifti.clear_cache()
+    held = gz.cache_stats()["spare"]["bytes"]
+    assert held >= 1 << 20
+    assert np.array_equal(nifti.read(path, region), want)
+    assert gz.cache_stats()["spare"]["bytes"] < held
+    nifti.clear_cache()
+    gz.clear_cache()
+    assert gz.cache_stats()["spare"]["bytes"] == 0

@@ -237,7 +237,7 @@ fn grow(
                         if keep(index.covered(), total) {
                             kept.push((
                                 index.points.len() - 1,
-                                out.buf[out.chunk..out.fill].to_vec(),
+                                crate::pool::chunk_copy(&out.buf[out.chunk..out.fill]),
                             ));
                         }
                         close_stops(index, &mut out, total);
@@ -324,7 +324,7 @@ fn finish_chunk(
     if keep(index.covered(), point.out) {
         kept.push((
             index.points.len() - 1,
-            out.buf[out.chunk..out.fill].to_vec(),
+            crate::pool::chunk_copy(&out.buf[out.chunk..out.fill]),
         ));
     }
     close_stops(index, out, point.out);

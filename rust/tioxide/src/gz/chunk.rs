@@ -269,7 +269,7 @@ impl PartialChunk {
             .filled()
             .and_then(|hi| self.buf.get(self.head + (from - self.first)..hi));
         PartialChunk {
-            buf: bytes.map(<[u8]>::to_vec).unwrap_or_default(),
+            buf: bytes.map(crate::pool::chunk_copy).unwrap_or_default(),
             head: 0,
             first: from,
             valid: self.valid,

@@ -239,6 +239,13 @@ pub struct Chunk {
     source: String,
 }
 
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        // Its memory serves the next chunk kept (see `pool::chunk_copy`).
+        crate::pool::recycle_chunk(std::mem::take(&mut self.part.buf));
+    }
+}
+
 impl Chunk {
     /// Whether the chunk's bytes `lo..need` are held.
     fn holds(&self, lo: usize, need: usize) -> bool {
