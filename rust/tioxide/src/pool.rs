@@ -143,10 +143,11 @@ static CHUNK_BYTES: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 const CHUNK_BYTES_KEEP: usize = 32 << 20;
 
 /// A copy of `bytes` in a chunk buffer given back (one of at least its
-/// length and at most twice it), else in fresh memory.
+/// length and at most a quarter more: the chunk cache counts lengths),
+/// else in fresh memory.
 pub(crate) fn chunk_copy(bytes: &[u8]) -> Vec<u8> {
     let n = bytes.len();
-    let fits = |b: &Vec<u8>| b.capacity() >= n && b.capacity() <= n.saturating_mul(2);
+    let fits = |b: &Vec<u8>| b.capacity() >= n && b.capacity() <= n + n / 4;
     let spare = lock_briefly(&CHUNK_BYTES)
         .and_then(|mut kept| kept.iter().rposition(fits).map(|at| kept.swap_remove(at)));
     let mut buf = spare.unwrap_or_else(|| Vec::with_capacity(n));
@@ -271,11 +272,11 @@ mod tests {
         recycle_chunk(vec![1u8; 512 * kib]);
         recycle_chunk(vec![1u8; 32 * kib]); // too small to keep
         assert_eq!(held(), 512 * kib);
-        // Too small a chunk for it (it would waste more than half): fresh.
-        let small = chunk_copy(&[2u8; 100 << 10]);
-        assert_eq!((small.len(), held()), (100 * kib, 512 * kib));
+        // Too small a chunk for it (it would waste over a fifth): fresh.
+        let small = chunk_copy(&[2u8; 400 << 10]);
+        assert_eq!((small.len(), held()), (400 * kib, 512 * kib));
         // A fit: the spare holds the copy, whatever it held before.
-        let data: Vec<u8> = (0..400 * kib).map(|i| (i % 251) as u8).collect();
+        let data: Vec<u8> = (0..420 * kib).map(|i| (i % 251) as u8).collect();
         let copy = chunk_copy(&data);
         assert!(copy == data && copy.capacity() == 512 * kib);
         assert_eq!(held(), 0);
