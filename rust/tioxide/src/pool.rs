@@ -60,9 +60,36 @@ const SMALL_KEEP: usize = 32 << 20;
 /// Small buffers kept, the most recently given back last.
 static SMALL: Mutex<Vec<Vec<u64>>> = Mutex::new(Vec::new());
 
-/// Bytes the small buffers `small` hold.
-fn bytes_of(small: &[Vec<u64>]) -> usize {
-    small.iter().map(|w| w.capacity() * 8).sum()
+/// Bytes the buffers `bufs` hold.
+fn bytes_of<T>(bufs: &[Vec<T>]) -> usize {
+    bufs.iter().map(|b| b.capacity() * size_of::<T>()).sum()
+}
+
+/// Keep `buf` at the end of `list` (the most recently given back last),
+/// dropping the oldest until all of them hold at most `budget` bytes. Never
+/// waited on: a forked child whose parent held the lock frees `buf` instead.
+fn keep_within<T>(list: &Mutex<Vec<Vec<T>>>, buf: Vec<T>, budget: usize) {
+    let Some(mut kept) = lock_briefly(list) else {
+        return;
+    };
+    let bytes = buf.capacity() * size_of::<T>();
+    let mut held = bytes_of(&kept);
+    let mut dropped = Vec::new();
+    while held + bytes > budget && !kept.is_empty() {
+        let old = kept.remove(0);
+        held -= old.capacity() * size_of::<T>();
+        dropped.push(old);
+    }
+    kept.push(buf);
+    drop(kept);
+    drop(dropped); // freed outside the lock
+}
+
+/// The most recently given back buffer of `list` that `fits`, taken out.
+fn take_fit<T>(list: &Mutex<Vec<Vec<T>>>, fits: impl Fn(&Vec<T>) -> bool) -> Option<Vec<T>> {
+    let mut kept = lock_briefly(list)?;
+    let at = kept.iter().rposition(fits)?;
+    Some(kept.swap_remove(at))
 }
 
 /// Give back a buffer nothing uses any more (the storage of an array the
@@ -72,19 +99,7 @@ fn bytes_of(small: &[Vec<u64>]) -> usize {
 pub fn recycle(mut words: Vec<u64>) {
     let bytes = words.capacity() * 8;
     if (SMALL_FROM..KEEP_FROM).contains(&bytes) {
-        let Some(mut small) = lock_briefly(&SMALL) else {
-            return;
-        };
-        let mut held = bytes_of(&small);
-        let mut dropped = Vec::new();
-        while held + bytes > SMALL_KEEP && !small.is_empty() {
-            let old = small.remove(0);
-            held -= old.capacity() * 8;
-            dropped.push(old);
-        }
-        small.push(words);
-        drop(small);
-        drop(dropped); // freed outside the lock
+        keep_within(&SMALL, words, SMALL_KEEP);
         return;
     }
     if !(KEEP_FROM..=KEEP_UP_TO).contains(&bytes) {
@@ -124,9 +139,7 @@ pub fn recycle(mut words: Vec<u64>) {
 pub(crate) fn take(words: usize) -> Option<Vec<u64>> {
     let fits = |s: &Vec<u64>| s.capacity() >= words && s.capacity() <= words + words / 4;
     if words * 8 < KEEP_FROM {
-        let mut small = lock_briefly(&SMALL)?;
-        let at = small.iter().rposition(fits)?;
-        return Some(small.swap_remove(at));
+        return take_fit(&SMALL, fits);
     }
     let mut spare = lock_briefly(&SPARE)?;
     let at = spare.iter().rposition(fits)?;
@@ -148,9 +161,7 @@ const CHUNK_BYTES_KEEP: usize = 32 << 20;
 pub(crate) fn chunk_copy(bytes: &[u8]) -> Vec<u8> {
     let n = bytes.len();
     let fits = |b: &Vec<u8>| b.capacity() >= n && b.capacity() <= n + n / 4;
-    let spare = lock_briefly(&CHUNK_BYTES)
-        .and_then(|mut kept| kept.iter().rposition(fits).map(|at| kept.swap_remove(at)));
-    let mut buf = spare.unwrap_or_else(|| Vec::with_capacity(n));
+    let mut buf = take_fit(&CHUNK_BYTES, fits).unwrap_or_else(|| Vec::with_capacity(n));
     buf.clear();
     buf.extend_from_slice(bytes);
     buf
@@ -159,23 +170,9 @@ pub(crate) fn chunk_copy(bytes: &[u8]) -> Vec<u8> {
 /// Give back the buffer of a chunk nothing uses any more: kept if there is
 /// room, the oldest going first.
 pub(crate) fn recycle_chunk(buf: Vec<u8>) {
-    let bytes = buf.capacity();
-    if !(SMALL_FROM..KEEP_FROM).contains(&bytes) {
-        return;
+    if (SMALL_FROM..KEEP_FROM).contains(&buf.capacity()) {
+        keep_within(&CHUNK_BYTES, buf, CHUNK_BYTES_KEEP);
     }
-    let Some(mut kept) = lock_briefly(&CHUNK_BYTES) else {
-        return;
-    };
-    let mut held: usize = kept.iter().map(Vec::capacity).sum();
-    let mut dropped = Vec::new();
-    while held + bytes > CHUNK_BYTES_KEEP && !kept.is_empty() {
-        let old = kept.remove(0);
-        held -= old.capacity();
-        dropped.push(old);
-    }
-    kept.push(buf);
-    drop(kept);
-    drop(dropped); // freed outside the lock
 }
 
 /// Free the spares.
@@ -192,7 +189,7 @@ pub fn clear() {
 pub fn held() -> usize {
     let spare = lock_briefly(&SPARE).map_or(0, |spare| bytes_of(&spare));
     let small = lock_briefly(&SMALL).map_or(0, |small| bytes_of(&small));
-    let chunks = lock_briefly(&CHUNK_BYTES).map_or(0, |kept| kept.iter().map(Vec::capacity).sum());
+    let chunks = lock_briefly(&CHUNK_BYTES).map_or(0, |kept| bytes_of(&kept));
     spare + small + chunks
 }
 
