@@ -131,7 +131,7 @@ def cache_stats() -> dict[str, dict[str, int]]:
     (``"spare"``): the memory of the last large array the core handed out
     and Python freed (16 MiB to 1 GiB), kept for the next whole-volume read,
     plus up to 32 MiB of smaller ones (64 KiB to 16 MiB: patches) for reads
-    of about their size, which then pay no page faults, and up to 32 MiB of
+    of about their size, which then pay no page faults, and up to 64 MiB of
     the memory of inflated chunks dropped from the chunk cache, for the next
     chunks kept. The kernel may
     reclaim the large one under memory pressure (``MADV_FREE``);

@@ -10,6 +10,7 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use tioxide::gz::{
     continue_chunk, decode_chunk, extend, first_data_offset, prefix_len, Checkpoint, SeekIndex,
+    WINDOW,
 };
 
 /// Data that compresses like images: smooth runs, noise and repeats.
@@ -60,9 +61,19 @@ fn check_all_chunks(compressed: &[u8], data: &[u8], span: u64) -> SeekIndex {
     while !index.complete {
         target = (target * 3).max(index.covered() + 1);
         let kept = extend(&compressed, &mut index, target, &|s, _| s % 2 == 0).unwrap();
-        for (i, bytes) in kept {
-            let (s, e) = index.chunk_range(i);
-            assert_eq!(bytes, data[s as usize..e as usize], "kept chunk {i}");
+        for chunk in kept {
+            let (s, e) = index.chunk_range(chunk.number);
+            let (s, e, head) = (s as usize, e as usize, chunk.head);
+            assert_eq!(
+                &chunk.buf[head..],
+                &data[s..e],
+                "kept chunk {}",
+                chunk.number
+            );
+            // Before it, in the buffer it was inflated into: the output
+            // before it, at most a window of it.
+            assert!(head <= WINDOW.min(s), "history of {head} bytes before {s}");
+            assert_eq!(&chunk.buf[..head], &data[s - head..s]);
         }
     }
     assert_eq!(index.total_out(), Some(data.len() as u64));

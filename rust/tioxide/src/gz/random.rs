@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::buffer::VoxelBuffer;
 
-use super::build::{extend, first_data_offset};
+use super::build::{extend, first_data_offset, DecodedChunk};
 use super::chunk::{continue_chunk, decode_chunk_in, prefix_len, ChunkInput, PartialChunk};
 use super::index::{SeekIndex, DEFAULT_SPAN, WINDOW};
 use super::libdeflate::Decompressor;
@@ -466,20 +466,19 @@ impl<'a> IndexedGz<'a> {
         self.remember(&grown);
         let kept = kept
             .into_iter()
-            .map(|(i, buf)| {
-                let valid = buf.len();
-                let chunk = Arc::new(Chunk {
-                    part: PartialChunk {
-                        buf,
-                        head: 0,
-                        first: 0,
-                        valid,
-                        stop: None,
-                    },
-                    source: self.id.clone().unwrap_or_default(),
-                });
-                self.cache_chunk(&grown, i, &chunk);
-                (i, chunk)
+            .map(|DecodedChunk { number, buf, head }| {
+                let valid = buf.len().saturating_sub(head);
+                let part = PartialChunk {
+                    buf,
+                    head,
+                    first: 0,
+                    valid,
+                    stop: None,
+                };
+                let source = self.id.clone().unwrap_or_default();
+                let chunk = Arc::new(Chunk { part, source });
+                self.cache_chunk(&grown, number, &chunk);
+                (number, chunk)
             })
             .collect();
         Ok((grown, kept))

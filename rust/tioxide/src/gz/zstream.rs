@@ -86,24 +86,32 @@ impl RawInflate {
         }
     }
 
-    /// Inflate from `input` into `out`, stopping at the next block boundary,
-    /// when the input is used up or when the output is full. `offset` is the
-    /// compressed position of `input[0]`, for error messages.
-    pub fn step(&mut self, input: &[u8], out: &mut [u8], offset: u64) -> Result<Step> {
+    /// Inflate from `input`, appending to `out` in its spare capacity (not
+    /// zeroed first), stopping at the next block boundary, when the input is
+    /// used up or when the capacity is full. `offset` is the compressed
+    /// position of `input[0]`, for error messages.
+    pub fn step(&mut self, input: &[u8], out: &mut Vec<u8>, offset: u64) -> Result<Step> {
         let avail_in = input.len().min(u32::MAX as usize);
-        let avail_out = out.len().min(u32::MAX as usize);
+        let spare = out.spare_capacity_mut();
+        let avail_out = spare.len().min(u32::MAX as usize);
         self.strm.next_in = input.as_ptr().cast_mut();
         self.strm.avail_in = avail_in as u32;
-        self.strm.next_out = out.as_mut_ptr();
+        self.strm.next_out = spare.as_mut_ptr().cast::<u8>();
         self.strm.avail_out = avail_out as u32;
-        // SAFETY: the stream is initialised (see `reset`); next_in/avail_in and
-        // next_out/avail_out describe the live slices `input` and `out`, which
-        // outlive this call, and zlib-rs reads and writes only within them.
+        // SAFETY: the stream is initialised (see `reset`); next_in/avail_in
+        // describe the live slice `input`, next_out/avail_out the spare
+        // capacity of `out`, both outliving this call. zlib-rs reads and
+        // writes only within them, and of the output reads back only what
+        // this call wrote (matches further back come from its own window):
+        // uninitialised spare capacity is what its API takes.
         let code = unsafe { z::inflate(&mut *self.strm, z::Z_BLOCK) };
         let used = avail_in - self.strm.avail_in as usize;
         let produced = avail_out - self.strm.avail_out as usize;
         self.strm.next_in = std::ptr::null_mut();
         self.strm.next_out = std::ptr::null_mut();
+        // SAFETY: zlib-rs wrote `produced` bytes from the start of the spare
+        // capacity on (whatever it returned), inside the capacity.
+        unsafe { out.set_len(out.len() + produced) };
         let data_type = self.strm.data_type;
         let stream_end = match code {
             z::Z_OK | z::Z_BUF_ERROR => false,

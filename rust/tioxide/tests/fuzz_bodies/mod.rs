@@ -132,11 +132,13 @@ pub fn gz_index(data: &[u8]) {
     let kept = kept.unwrap_or_else(|e| panic!("libdeflate decodes the stream, indexing says {e}"));
     assert!(index.complete, "an index built to the end is not complete");
     assert_eq!(index.total_out(), Some(full.len() as u64), "indexed length");
-    for (i, bytes) in &kept {
-        let (a, b) = index.chunk_range(*i);
+    for chunk in &kept {
+        let (a, b) = index.chunk_range(chunk.number);
+        let (a, b, head) = (a as usize, b as usize, chunk.head);
         assert!(
-            bytes[..] == full[a as usize..b as usize],
-            "chunk {i} kept by extend"
+            chunk.buf[head..] == full[a..b] && head <= a && chunk.buf[..head] == full[a - head..a],
+            "chunk {} kept by extend, or the history before it",
+            chunk.number
         );
     }
     for i in 0..index.chunks() {
