@@ -161,7 +161,7 @@ static CHUNK_BYTES: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 const CHUNK_BYTES_KEEP: usize = 64 << 20;
 
 /// A copy of `bytes` in a chunk buffer given back (one of at least its
-/// length and at most a quarter more: the chunk cache counts lengths),
+/// length and at most a quarter more: the chunk cache counts capacity),
 /// else in fresh memory.
 pub(crate) fn chunk_copy(bytes: &[u8]) -> Vec<u8> {
     let n = bytes.len();
