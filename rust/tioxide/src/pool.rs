@@ -165,11 +165,17 @@ const CHUNK_BYTES_KEEP: usize = 64 << 20;
 /// else in fresh memory.
 pub(crate) fn chunk_copy(bytes: &[u8]) -> Vec<u8> {
     let n = bytes.len();
-    let fits = |b: &Vec<u8>| b.capacity() >= n && b.capacity() <= n + n / 4;
-    let mut buf = take_fit(&CHUNK_BYTES, fits).unwrap_or_else(|| Vec::with_capacity(n));
-    buf.clear();
+    let mut buf = take_chunk(n, n + n / 4).unwrap_or_else(|| Vec::with_capacity(n));
     buf.extend_from_slice(bytes);
     buf
+}
+
+/// A chunk buffer given back whose capacity is `least..=most` bytes, emptied.
+fn take_chunk(least: usize, most: usize) -> Option<Vec<u8>> {
+    let fits = |b: &Vec<u8>| (least..=most).contains(&b.capacity());
+    let mut buf = take_fit(&CHUNK_BYTES, fits)?;
+    buf.clear();
+    Some(buf)
 }
 
 /// An empty buffer for the index build to inflate a chunk into, with
@@ -178,14 +184,7 @@ pub(crate) fn chunk_copy(bytes: &[u8]) -> Vec<u8> {
 /// (chunks run a span, then to the next block end: after a chunk of `len`
 /// bytes, the next one is seldom longer by that much).
 pub(crate) fn chunk_buffer(len: usize, most: usize) -> Vec<u8> {
-    let fits = |b: &Vec<u8>| b.capacity() >= len && b.capacity() <= most;
-    match take_fit(&CHUNK_BYTES, fits) {
-        Some(mut buf) => {
-            buf.clear();
-            buf
-        }
-        None => Vec::with_capacity(len + len / 4),
-    }
+    take_chunk(len, most).unwrap_or_else(|| Vec::with_capacity(len + len / 4))
 }
 
 /// Give back the buffer of a chunk nothing uses any more: kept if there is

@@ -108,7 +108,7 @@ impl Output {
     }
 
     fn window(&self) -> &[u8] {
-        &self.buf[self.member.max(self.buf.len().saturating_sub(WINDOW))..]
+        &self.buf[self.history_start()..]
     }
 
     /// Room to inflate into, the buffer growing when nearly full.
@@ -118,8 +118,8 @@ impl Output {
         }
     }
 
-    /// Where the output keeps its history when a chunk starts: the window
-    /// (but nothing of a member before the current one).
+    /// Where the window starts: the last [`WINDOW`] bytes, but nothing of a
+    /// member before the current one (the history a new chunk keeps).
     fn history_start(&self) -> usize {
         self.member.max(self.buf.len().saturating_sub(WINDOW))
     }
