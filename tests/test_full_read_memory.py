@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -144,3 +145,27 @@ def test_the_memory_of_a_dropped_volume_serves_the_next_read(tmp_path: Path) -> 
         assert gz.cache_stats()["spare"]["bytes"] >= data.nbytes
         gz.clear_cache()
         assert gz.cache_stats()["spare"]["bytes"] == 0
+
+
+def test_a_small_volume_goes_back_to_the_pool_only_when_it_crossed_threads(
+    tmp_path: Path,
+) -> None:
+    """A small volume read and dropped on one thread goes back to the
+    allocator (whose next allocation on that thread reuses it while it is
+    still in the cache); one read on a worker thread and dropped on another
+    (a queue's prefetch) is kept for the worker's next read."""
+    data = _phantom((128, 128, 64), np.int16)  # 2 MiB
+    for name in ("v.nii", "v.nii.gz"):
+        path = tmp_path / name
+        nib.save(nib.Nifti1Image(data, np.eye(4)), path)
+        gz.clear_cache()
+        here = nifti.read(path)
+        np.testing.assert_array_equal(here, data)
+        del here
+        assert gz.cache_stats()["spare"]["bytes"] == 0
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            there = pool.submit(nifti.read, path).result()
+        np.testing.assert_array_equal(there, data)
+        del there
+        assert gz.cache_stats()["spare"]["bytes"] >= data.nbytes
+        gz.clear_cache()

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::thread::ThreadId;
 
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
@@ -146,22 +147,24 @@ pub fn region_of(region: Option<Vec<(usize, isize, usize)>>) -> Option<Region> {
     })
 }
 
-/// The storage of arrays handed to Python: given back to the core's
-/// buffer pool when the array dies, so that the next whole-volume read
-/// reuses its memory (see `tioxide::pool`).
+/// The storage of arrays handed to Python, and the thread whose
+/// whole-volume read filled it: given back when the array dies, to the
+/// core's buffer pool or to the allocator, so that the next read reuses its
+/// memory (see `tioxide::pool::give_back`).
 #[pyclass(frozen)]
-pub struct Voxels(pub Vec<u64>);
+pub struct Voxels(pub Vec<u64>, pub Option<ThreadId>);
 
 impl Drop for Voxels {
     fn drop(&mut self) {
-        tioxide::pool::recycle(std::mem::take(&mut self.0));
+        tioxide::pool::give_back(std::mem::take(&mut self.0), self.1);
     }
 }
 
 /// Hand the voxels to Python without copying them.
 pub fn to_result(py: Python<'_>, array: NiftiArray) -> PyResult<ReadResult<'_>> {
+    let filled_on = array.data.filled_on();
     let (words, offset, len) = array.data.into_parts();
-    let owner = Bound::new(py, Voxels(words))?;
+    let owner = Bound::new(py, Voxels(words, filled_on))?;
     let view = numpy::ndarray::ArrayView1::from(owner.get().0.as_slice());
     // SAFETY: the array's base is `owner`, which owns the words and never
     // changes them (frozen, no method touches them), so they stay where

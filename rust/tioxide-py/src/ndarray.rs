@@ -36,6 +36,7 @@ fn typed<'py, T: Element>(
     array: NiftiArray,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     let NiftiArray { data, shape, .. } = array;
+    let filled_on = data.filled_on();
     let (words, offset, len) = data.into_parts();
     let count: Option<usize> = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
     let fits = count.and_then(|n| n.checked_mul(size_of::<T>())) == Some(len)
@@ -48,7 +49,7 @@ fn typed<'py, T: Element>(
             "voxel buffer does not match its shape and dtype",
         ));
     }
-    let owner = Bound::new(py, Voxels(words))?;
+    let owner = Bound::new(py, Voxels(words, filled_on))?;
     let base = owner.get().0.as_ptr().cast::<u8>();
     // SAFETY: `offset + len` bytes lie inside the words (checked above), the
     // offset keeps `T`'s alignment (words are 8-aligned, 8 >= align of any

@@ -6,6 +6,8 @@
 //! is skipped by `offset`, which saves moving the voxels after inflating a
 //! whole `.nii.gz` in one call.
 
+use std::thread::ThreadId;
+
 use crate::error::{Error, Result};
 use crate::pages;
 
@@ -116,12 +118,24 @@ fn release_spare_capacity(words: &mut Vec<u64>) {
 pub const SMALL_PAGES_FROM: usize = 256 << 20;
 
 /// An aligned byte buffer holding `len` voxel bytes from `offset`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct VoxelBuffer {
     words: Vec<u64>,
     offset: usize,
     len: usize,
+    /// The thread whose whole-volume read filled the words without zeroing
+    /// them first (see [`crate::pool::give_back`]).
+    filled_on: Option<ThreadId>,
 }
+
+/// Equal words, offset and length: where a buffer was filled is not part of its value.
+impl PartialEq for VoxelBuffer {
+    fn eq(&self, other: &VoxelBuffer) -> bool {
+        (&self.words, self.offset, self.len) == (&other.words, other.offset, other.len)
+    }
+}
+
+impl Eq for VoxelBuffer {}
 
 impl VoxelBuffer {
     /// A zero-filled buffer of `len` bytes (pages are not touched until written).
@@ -157,6 +171,7 @@ impl VoxelBuffer {
             words,
             offset: prefix,
             len,
+            filled_on: None,
         })
     }
 
@@ -221,6 +236,7 @@ impl VoxelBuffer {
                 words,
                 offset: prefix,
                 len,
+                filled_on: Some(std::thread::current().id()),
             }),
             other,
         ))
@@ -286,6 +302,7 @@ impl VoxelBuffer {
             words,
             offset: 0,
             len,
+            filled_on: Some(std::thread::current().id()),
         })
     }
 
@@ -313,6 +330,13 @@ impl VoxelBuffer {
     /// Byte offset of the voxels inside the backing words.
     pub fn offset(&self) -> usize {
         self.offset
+    }
+
+    /// The thread whose whole-volume read filled this buffer without
+    /// zeroing it (`None` for other buffers): what
+    /// [`crate::pool::give_back`] wants with the storage when it dies.
+    pub fn filled_on(&self) -> Option<ThreadId> {
+        self.filled_on
     }
 
     /// The backing storage, the voxel byte offset and length.

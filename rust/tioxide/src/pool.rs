@@ -24,6 +24,7 @@
 //! kept too, and handed to reads of about their size.
 
 use std::sync::Mutex;
+use std::thread::ThreadId;
 
 use crate::cache::lock_briefly;
 use crate::pages;
@@ -131,6 +132,27 @@ pub fn recycle(mut words: Vec<u64>) {
     }
     drop(spare);
     drop(old); // freed outside the lock
+}
+
+/// Give back the storage of an array that died. A buffer that a
+/// whole-volume read filled on this same thread, without zeroing it first,
+/// goes back to the allocator if it is under [`KEEP_FROM`]: the allocator
+/// hands that memory, still in the cache, to the thread's next allocation,
+/// whereas a spare in the pool waits until the next read of that size and
+/// is cold by then (an 11 MiB label map read after any other work took
+/// 1.3-1.4x libdeflate's time into a spare, 1.0-1.1x into the allocator's
+/// memory). A buffer that crossed threads (a queue's worker read it, the
+/// training loop dropped it) is kept as [`recycle`] says: glibc returns
+/// memory to the arena of the thread that allocated it, which then trims
+/// it away, so the worker's next read would fault in fresh pages. So is a
+/// buffer of another kind: a region read zeroes its fresh memory, which
+/// costs more than reusing a spare.
+pub fn give_back(words: Vec<u64>, filled_on: Option<ThreadId>) {
+    let small = words.capacity().saturating_mul(8) < KEEP_FROM;
+    if small && filled_on == Some(std::thread::current().id()) {
+        return;
+    }
+    recycle(words);
 }
 
 /// A spare that holds at least `words` and not much more (a Vec with that
@@ -281,6 +303,38 @@ mod tests {
         assert_eq!(held(), 0);
         spares_are_overwritten_not_zeroed_and_their_missing_tail_zeroed();
         chunk_buffers_serve_chunks_of_about_their_size_up_to_a_budget();
+        small_fills_given_back_on_their_thread_go_to_the_allocator();
+    }
+
+    fn small_fills_given_back_on_their_thread_go_to_the_allocator() {
+        use crate::buffer::VoxelBuffer;
+        clear();
+        let mib = (1 << 20) / 8;
+        let here = Some(std::thread::current().id());
+        let there = std::thread::spawn(|| std::thread::current().id())
+            .join()
+            .ok();
+        assert!(there.is_some() && there != here);
+        give_back(vec![1u64; 4 * mib], here); // filled here: freed
+        assert_eq!(held(), 0);
+        give_back(vec![2u64; 4 * mib], there); // crossed threads: kept
+        assert_eq!(held(), 4 << 20);
+        give_back(vec![3u64; 4 * mib], None); // a region read's: kept
+        assert_eq!(held(), 8 << 20);
+        give_back(vec![4u64; 2 * KEEP_FROM / 8], here); // large: kept
+        assert_eq!(held(), (8 << 20) + 2 * KEEP_FROM);
+        // A whole-volume fill on this thread carries the thread along.
+        // SAFETY: the fill writes every byte it is asked for.
+        let filled = unsafe {
+            VoxelBuffer::filled_with(4 << 20, |p, n| {
+                std::ptr::write_bytes(p, 9, n);
+                Ok(())
+            })
+        };
+        assert_eq!(filled.map(|b| b.filled_on()).ok(), Some(here));
+        let zeroed = VoxelBuffer::zeroed(4 << 20).map(|b| b.filled_on()).ok();
+        assert_eq!(zeroed, Some(None));
+        clear();
     }
 
     fn chunk_buffers_serve_chunks_of_about_their_size_up_to_a_budget() {
