@@ -248,6 +248,9 @@ def test_configure_rejects_negative_values() -> None:
         gz.configure(span=-1)
     with pytest.raises(ValueError, match="threads"):
         gz.configure(threads=-2)
+    with pytest.raises(ValueError, match="map_bytes"):
+        gz.configure(map_bytes=-1)
+    assert gz.cache_stats()["maps"]["budget"] == 256 << 20  # unchanged
 
 
 def test_single_thread_reads_equal_parallel_ones(tmp_path: Path) -> None:

@@ -69,17 +69,19 @@ def test_a_large_region_holds_only_its_voxels(tmp_path: Path) -> None:
 
 
 _SPARSE_CHILD = """
-import json, sys
+import json, resource, sys
 import numpy as np
 from pathlib import Path
-from tioxide import nifti
+from tioxide import gz, nifti
 
 def kib(field):
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1])
 
-path = sys.argv[1]
+path, budget = sys.argv[1], int(sys.argv[2])
+if budget >= 0:
+    gz.configure(map_bytes=budget)
 nifti.read(path, (slice(0, 2),) * 3)
 Path("/proc/self/clear_refs").write_text("5")
 base = kib("VmHWM")
@@ -88,32 +90,70 @@ after_plane = kib("VmHWM") - base
 sagittal = nifti.read(path, (100, slice(None), slice(None)))
 assert (sagittal == 1).all() and sagittal.shape == (512, 512)
 after_sagittal = kib("VmHWM") - base
-rng = np.random.default_rng(0)
-for corner in rng.integers(0, 512 - 32, (400, 3)):
-    nifti.read(path, tuple(slice(int(c), int(c) + 32) for c in corner))
-print(json.dumps([after_plane * 1024, after_sagittal * 1024, (kib("VmHWM") - base) * 1024,
-                  plane.nbytes]))
+corners = np.random.default_rng(0).integers(0, 512 - 32, (400, 3))
+regions = [tuple(slice(int(c), int(c) + 32) for c in corner) for corner in corners]
+for region in regions:
+    nifti.read(path, region)
+after_patches = kib("VmHWM") - base
+faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for region in regions:
+    nifti.read(path, region)
+faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+print(json.dumps([after_plane * 1024, after_sagittal * 1024, after_patches * 1024,
+                  plane.nbytes, faults, gz.cache_stats()["maps"]]))
 """
 
 
-def test_mapped_reads_hold_bounded_memory(tmp_path: Path) -> None:
-    """A plane across the slowest axis, a sagittal plane (a byte from every
-    page), then 400 random 32^3 patches, from a
-    512^3 uint8 file (128 MiB, in the page cache): the kernel maps whole
-    folios on each fault, so a map would hold far more than the voxels read."""
-    path = tmp_path / "big.nii"
-    nib.save(nib.Nifti1Image(np.ones((512, 512, 512), np.uint8), np.eye(4)), path)
+def _sparse_reads(path: Path, budget: int) -> list[Any]:
     out = subprocess.run(
-        [sys.executable, "-c", _SPARSE_CHILD, str(path)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _SPARSE_CHILD, str(path), str(budget)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    after_plane, after_sagittal, after_patches, plane = json.loads(out.stdout)
+    result: list[Any] = json.loads(out.stdout)
+    return result
+
+
+@pytest.fixture(scope="module")
+def ones_512(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("ones") / "big.nii"
+    nib.save(nib.Nifti1Image(np.ones((512, 512, 512), np.uint8), np.eye(4)), path)
+    return path
+
+
+def test_mapped_reads_hold_bounded_memory(ones_512: Path) -> None:
+    """A plane across the slowest axis, a sagittal plane (a byte from every
+    page), then 400 random 32^3 patches, twice, from a 512^3 uint8 file
+    (128 MiB, in the page cache), with the maps' budget at 24 MiB: the
+    kernel maps whole folios on each fault, so a map would hold far more
+    than the voxels read."""
+    after_plane, after_sagittal, after_patches, plane, faults, maps = _sparse_reads(
+        ones_512, 24 << 20
+    )
     assert plane == 512 * 512
     assert after_plane < plane + (4 << 20), after_plane
     # A sagittal plane touches every page of the file; the pages behind
     # each core's reads are dropped every 4 MiB.
     assert after_sagittal < 2 * plane + (16 << 20), after_sagittal
-    # The maps' pages are dropped past a 64 MiB budget.
-    assert after_patches < 96 << 20, after_patches
+    # The maps' pages are dropped past the budget (give or take a patch's
+    # 8 MiB span), so patches read again fault their pages back in.
+    assert after_patches < (24 + 8 + 8) << 20, after_patches
+    assert maps["budget"] == 24 << 20 and maps["bytes"] < (24 + 8) << 20, maps
+    assert faults > 400, faults
+
+
+def test_mapped_pages_stay_within_the_default_budget(ones_512: Path) -> None:
+    """The same reads with the default budget (256 MiB): the file's pages
+    stay mapped (what random patches map is counted, not guessed from their
+    spans), so the second pass over the patches faults nothing in."""
+    after_plane, _, after_patches, plane, faults, maps = _sparse_reads(ones_512, -1)
+    assert after_plane < plane + (4 << 20), after_plane
+    assert maps["budget"] == 256 << 20, maps
+    # All of the 128 MiB file, give or take the pages of other mapped files.
+    assert 96 << 20 < maps["bytes"] <= (128 + 16) << 20, maps
+    assert after_patches <= (128 + 16) << 20, after_patches
+    assert faults < 40, faults
 
 
 @pytest.mark.parametrize("threads", [1, 2])

@@ -51,18 +51,22 @@ pub fn sidecar_path(path: PathBuf) -> PathBuf {
     gz::sidecar_path(&path)
 }
 
-/// Set the span of new indexes, the cache budgets and the inflate threads
-/// (None keeps a value).
+/// Set the span of new indexes, the cache budgets, the inflate threads and
+/// the `.nii` maps' budget (None keeps a value).
 #[pyfunction]
-#[pyo3(signature = (span=None, index_cache_bytes=None, chunk_cache_bytes=None, threads=None))]
+#[pyo3(signature = (span=None, index_cache_bytes=None, chunk_cache_bytes=None, threads=None, map_bytes=None))]
 pub fn configure(
     span: Option<u64>,
     index_cache_bytes: Option<usize>,
     chunk_cache_bytes: Option<usize>,
     threads: Option<usize>,
+    map_bytes: Option<u64>,
 ) {
     if let Some(s) = span {
         gz::set_span(s);
+    }
+    if let Some(bytes) = map_bytes {
+        tioxide::mapped::set_budget(bytes);
     }
     if let Some(n) = threads {
         gz::set_threads(n);
@@ -92,6 +96,13 @@ pub fn cache_stats() -> HashMap<&'static str, HashMap<&'static str, u64>> {
         (
             "spare",
             HashMap::from([("bytes", tioxide::pool::held() as u64)]),
+        ),
+        (
+            "maps",
+            HashMap::from([
+                ("bytes", tioxide::mapped::held()),
+                ("budget", tioxide::mapped::budget()),
+            ]),
         ),
     ])
 }

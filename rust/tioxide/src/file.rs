@@ -29,16 +29,16 @@ const MAX_DEFLATE_RATIO: u64 = 1032;
 /// Regions of `.nii` files that touch more pages than this, or whose bytes
 /// spread over more than `MAP_SPAN_AT_MOST`, are not read through the cached
 /// memory map (whose pages, whole folios of them, count as resident: a
-/// 512^3 coronal plane of 1 MiB would map some 300 MiB). The span limit is
-/// the maps' exposure budget: a read's span bounds the folios it maps, and
-/// the budget drops them all once reads have spread over that much, so the
-/// maps hold at most about that. A 32^3 patch of a 512^3 float32 volume (a
+/// 512^3 coronal plane of 1 MiB would map some 300 MiB). The span limit
+/// bounds what one read may map (a read's span bounds the folios it maps),
+/// whatever the maps' budget (`mapped::set_budget`), which drops their pages
+/// between reads. A 32^3 patch of a 512^3 float32 volume (a
 /// 31 MiB span, 128 KiB needed) goes through the map: pread would copy the
 /// 64 KiB of each slice its rows lie in (2 MiB), twice the time of the
 /// map's faults on a first read (measured 131 against 75 us), and the same
 /// patch read again costs a copy.
 const MAP_AT_MOST: u64 = 4 << 20;
-const MAP_SPAN_AT_MOST: u64 = crate::mapped::BUDGET;
+const MAP_SPAN_AT_MOST: u64 = 64 << 20;
 /// Rows this close are read together...
 const COALESCE_GAP: u64 = 64 << 10;
 /// ...in reads of at most this many bytes.
