@@ -137,8 +137,9 @@ def test_mapped_reads_hold_bounded_memory(ones_512: Path) -> None:
     # each core's reads are dropped every 4 MiB.
     assert after_sagittal < 2 * plane + (16 << 20), after_sagittal
     # The maps' pages are dropped past the budget (give or take a patch's
-    # 8 MiB span), so patches read again fault their pages back in.
-    assert after_patches < (24 + 8 + 8) << 20, after_patches
+    # 8 MiB span and the interpreter's own growth), so patches read again
+    # fault their pages back in; kept, the file's pages would be 128 MiB.
+    assert after_patches < (24 + 8 + 16) << 20, after_patches
     assert maps["budget"] == 24 << 20 and maps["bytes"] < (24 + 8) << 20, maps
     assert faults > 400, faults
 
