@@ -169,3 +169,35 @@ def test_a_small_volume_goes_back_to_the_pool_only_when_it_crossed_threads(
         del there
         assert gz.cache_stats()["spare"]["bytes"] >= data.nbytes
         gz.clear_cache()
+
+
+def _lazy_free_bytes() -> int:
+    for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
+        if line.startswith("LazyFree:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no LazyFree in smaps_rollup")
+
+
+def test_only_older_spares_are_marked_for_the_kernel_to_take(tmp_path: Path) -> None:
+    """The newest spare is left as it is (marking clears its pages' dirty
+    bits, which a read into it then pays for, page by page, where they are
+    not huge pages); the spare it replaces as the newest is marked
+    MADV_FREE, so that the kernel may take it back."""
+    older, newer = tmp_path / "older.nii", tmp_path / "newer.nii"
+    nib.save(nib.Nifti1Image(_phantom((256, 256, 128), np.float32), np.eye(4)), older)
+    nib.save(nib.Nifti1Image(_phantom((256, 256, 192), np.float32), np.eye(4)), newer)
+    gz.clear_cache()
+    before = _lazy_free_bytes()
+    first = nifti.read(older)
+    del first
+    assert gz.cache_stats()["spare"]["bytes"] >= 32 << 20
+    assert _lazy_free_bytes() - before < 4 << 20  # the newest: not marked
+    second = nifti.read(newer)
+    del second
+    assert gz.cache_stats()["spare"]["bytes"] >= 80 << 20
+    marked = _lazy_free_bytes() - before
+    assert 28 << 20 < marked < 40 << 20, marked  # the older one only
+    again = nifti.read(older)  # takes the marked spare, as it is
+    np.testing.assert_array_equal(again, np.asanyarray(nib.load(older).dataobj))
+    del again
+    gz.clear_cache()

@@ -10,12 +10,12 @@
 //! spare, half of their inflates got fresh memory), each between 16 MiB and
 //! 1 GiB (a 512³ float32 volume, 512 MiB, is read from the page cache in
 //! 54 ms into a spare, 110 ms into fresh memory whose zeroing is most of the
-//! time), and their pages are marked `MADV_FREE`: the
-//! kernel takes them back if it needs memory (the next read then faults
-//! them in again, as it would have anyway). Large buffers are allocated in
-//! whole 2 MiB steps (`large_words`), so that volumes of one shape, whose
-//! in-place inflate scratch differs by a few bytes with each file's
-//! compressed size, fit each other's buffers.
+//! time), and the pages of all but the newest are marked `MADV_FREE`
+//! (see `free_lazily`): the kernel takes them back if it needs memory (the
+//! next read then faults them in again, as it would have anyway). Large
+//! buffers are allocated in whole 2 MiB steps (`large_words`), so that
+//! volumes of one shape, whose in-place inflate scratch differs by a few
+//! bytes with each file's compressed size, fit each other's buffers.
 //!
 //! Patches are the same story at a smaller size: a patch queue reads a
 //! 1 MiB patch, stacks it into a batch and drops it, thousands of times; a
@@ -97,7 +97,7 @@ fn take_fit<T>(list: &Mutex<Vec<Vec<T>>>, fits: impl Fn(&Vec<T>) -> bool) -> Opt
 /// caller owned). Kept if its size is in range, replacing the oldest spare
 /// of its kind when there are too many (or, if small, the oldest small ones
 /// it needs room for).
-pub fn recycle(mut words: Vec<u64>) {
+pub fn recycle(words: Vec<u64>) {
     let bytes = words.capacity() * 8;
     if (SMALL_FROM..KEEP_FROM).contains(&bytes) {
         keep_within(&SMALL, words, SMALL_KEEP);
@@ -106,12 +106,42 @@ pub fn recycle(mut words: Vec<u64>) {
     if !(KEEP_FROM..=KEEP_UP_TO).contains(&bytes) {
         return;
     }
-    // SAFETY: the range is the buffer's whole allocation, which nothing
-    // else uses any more. MADV_FREE lets the kernel reclaim its pages when
-    // it needs memory, replacing them by zero pages: the words the Vec
-    // holds stay initialised (to their values or to zero), which is all
-    // that a reader of a spare (`VoxelBuffer::for_overwrite`) may assume.
-    // Failure is harmless (ignored).
+    // Never waited on: a forked child whose parent held the lock at the
+    // fork frees the buffer instead of hanging.
+    let Some(mut spare) = lock_briefly(&SPARE) else {
+        return;
+    };
+    // The newest spare is left as it is: in a loop, the next read of its
+    // size comes within moments and takes it. The one it replaces as the
+    // newest is marked now, so that the kernel may take the older ones back.
+    if let Some(previous) = spare.last_mut() {
+        free_lazily(previous);
+    }
+    spare.push(words);
+    let mut old = Vec::new();
+    while spare.len() > LARGE_KEEP || bytes_of(&spare) > KEEP_UP_TO {
+        old.push(spare.remove(0));
+    }
+    drop(spare);
+    drop(old); // freed outside the lock
+}
+
+/// Mark the pages of a spare `MADV_FREE`: the kernel takes them back if it
+/// needs memory (the next read then faults them in, as it would have
+/// anyway). Not done to the newest spare: marking clears the pages' dirty
+/// bits, and where they are not huge pages, writing each of them again
+/// costs more than the copy into it (a 44 MiB `.nii` read into a marked
+/// spare backed by 4 KiB pages: 15.6 ms against 8.9 ms unmarked; with huge
+/// pages, no difference). Without huge pages (disabled, or memory too
+/// fragmented for them) a training loop's every read would pay that.
+fn free_lazily(words: &mut Vec<u64>) {
+    let bytes = words.capacity() * 8;
+    // SAFETY: the range is the spare's whole allocation, which only the
+    // pool holds (the caller holds its lock): nothing uses it. MADV_FREE
+    // may replace its pages by zero pages: the words the Vec holds stay
+    // initialised (to their values or to zero), which is all that a reader
+    // of a spare (`VoxelBuffer::for_overwrite`) may assume. Failure is
+    // harmless (ignored).
     unsafe {
         pages::advise(
             words.as_mut_ptr().cast(),
@@ -120,18 +150,6 @@ pub fn recycle(mut words: Vec<u64>) {
             libc::MADV_FREE,
         )
     };
-    // Never waited on: a forked child whose parent held the lock at the
-    // fork frees the buffer instead of hanging.
-    let Some(mut spare) = lock_briefly(&SPARE) else {
-        return;
-    };
-    spare.push(words);
-    let mut old = Vec::new();
-    while spare.len() > LARGE_KEEP || bytes_of(&spare) > KEEP_UP_TO {
-        old.push(spare.remove(0));
-    }
-    drop(spare);
-    drop(old); // freed outside the lock
 }
 
 /// Give back the storage of an array that died. A buffer that a
