@@ -154,7 +154,7 @@ fn free_lazily(words: &mut Vec<u64>) {
 
 /// Give back the storage of an array that died. A buffer that a
 /// whole-volume read filled on this same thread, without zeroing it first,
-/// goes back to the allocator if it is under [`KEEP_FROM`]: the allocator
+/// goes back to the allocator if it is under 16 MiB (`KEEP_FROM`): the allocator
 /// hands that memory, still in the cache, to the thread's next allocation,
 /// whereas a spare in the pool waits until the next read of that size and
 /// is cold by then (an 11 MiB label map read after any other work took
