@@ -145,7 +145,8 @@ def cache_stats() -> dict[str, dict[str, int]]:
     the memory of inflated chunks dropped from the chunk cache, for the next
     chunks kept; and the bytes the `.nii` memory maps hold resident, with
     their budget (``"maps"``; see :func:`configure`). The kernel may
-    reclaim the large one under memory pressure (``MADV_FREE``);
+    reclaim the large ones but the newest under memory pressure
+    (``MADV_FREE``);
     :func:`clear_cache` frees them all (not :func:`tioxide.nifti.clear_cache`:
     they hold memory, not file data)."""
     return _core.cache_stats()

@@ -62,11 +62,14 @@ pub fn budget() -> u64 {
 /// give or take what the process maps otherwise (libraries, shared memory),
 /// 0 if `/proc` does not tell.
 pub fn held() -> u64 {
+    resident_file_bytes().and_then(held_at).unwrap_or(0)
+}
+
+/// What the maps hold when the process's resident file pages are `now`
+/// bytes (`None` before the first map set the baseline).
+fn held_at(now: u64) -> Option<u64> {
     let base = BASELINE.load(Ordering::Relaxed);
-    match resident_file_bytes() {
-        Some(now) if base != u64::MAX => now.saturating_sub(base),
-        _ => 0,
-    }
+    (base != u64::MAX).then(|| now.saturating_sub(base))
 }
 
 /// Resident file-backed and shared bytes of this process (`statm`'s third
@@ -91,11 +94,8 @@ fn note_exposed(fresh: u64) {
     if bound <= budget {
         return;
     }
-    let now = resident_file_bytes();
-    if let Some(now) = now {
-        let base = BASELINE.load(Ordering::Relaxed);
-        let held = now.saturating_sub(base);
-        if base != u64::MAX && held <= budget {
+    if let Some(held) = resident_file_bytes().and_then(held_at) {
+        if held <= budget {
             // The bound overshot: carry on from the true count. A block
             // already counted may be mapped only in part (a patch maps a
             // few folios of each slice), so every block counts again.
