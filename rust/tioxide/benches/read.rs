@@ -100,6 +100,17 @@ fn benches(c: &mut Criterion) {
         let mut out = vec![0u8; total];
         b.iter(|| tioxide::gz::inflate_members(&gz, &mut out).unwrap())
     });
+    g.bench_function("tioxide raw inflate (not yet used by reads)", |b| {
+        // The member's deflate stream: after the 10-byte header (no name is
+        // written), before the 8-byte trailer.
+        let raw = &gz[10..gz.len() - 8];
+        let mut out = vec![0u8; total];
+        let mut inflater = tioxide::gz::RawInflater::new();
+        b.iter(|| {
+            let r = inflater.inflate(raw, &mut out);
+            assert!(matches!(r, tioxide::gz::RawOutcome::Done { .. }), "{r:?}");
+        })
+    });
     g.bench_function("zlib-rs (flate2)", |b| {
         let mut out = vec![0u8; total];
         b.iter(|| {

@@ -283,7 +283,7 @@ impl VoxelBuffer {
         fill(words.as_mut_ptr().cast(), len)?;
         // The last word's padding bytes (past `len`) are never read as voxels,
         // but must be initialised before the Vec owns them.
-        if len % 8 != 0 {
+        if !len.is_multiple_of(8) {
             // SAFETY: index n - 1 is within the reserved capacity; writing a
             // byte through a raw pointer into it is always allowed.
             unsafe {
@@ -310,7 +310,7 @@ impl VoxelBuffer {
     /// aligned there (a `vox_offset` that is not a multiple of 16), so that
     /// every element type can be viewed in place.
     pub fn realign(&mut self) {
-        if self.offset % 16 != 0 {
+        if !self.offset.is_multiple_of(16) {
             let (o, l) = (self.offset, self.len);
             bytemuck::cast_slice_mut::<u64, u8>(&mut self.words).copy_within(o..o + l, 0);
             self.offset = 0;

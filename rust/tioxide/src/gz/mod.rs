@@ -7,6 +7,7 @@ mod bits;
 mod build;
 mod chunk;
 mod compress;
+mod huffman;
 mod index;
 mod inflate;
 mod libdeflate;
@@ -15,6 +16,7 @@ mod member;
 mod parallel;
 mod pipeline;
 mod random;
+mod raw_inflate;
 mod sidecar;
 mod source;
 mod stream;
@@ -30,13 +32,14 @@ pub use index::{
     Checkpoint, SeekIndex, Stop, DEFAULT_SPAN, MIN_SPAN, OUTPUT_PER_INDEX_BYTE, WINDOW,
 };
 pub use inflate::{in_place_margin, inflate_members, inflate_members_in_place, Inflated};
-pub use libdeflate::Decompressor;
+pub use libdeflate::{Decoded, Decompressor};
 pub use lru::LruStats;
 pub use parallel::{set_threads, threads};
 pub use random::{
     cache_stats, clear_caches, set_cache_budgets, set_span, span, take_warnings, IndexedGz,
     DEFAULT_CHUNK_BUDGET, DEFAULT_INDEX_BUDGET,
 };
+pub use raw_inflate::{RawInflater, RawOutcome};
 pub use sidecar::{load as load_sidecar, save as save_sidecar, sidecar_path};
 pub use source::ReadAt;
 pub use stream::GzStream;

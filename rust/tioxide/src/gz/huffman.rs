@@ -1,0 +1,308 @@
+//! Canonical Huffman decode tables for DEFLATE (RFC 1951), laid out for the
+//! decode loop: one lookup of the next `bits` of input gives what to emit and
+//! how many bits to consume; codes longer than that go through a subtable.
+//!
+//! The literal/length table also packs two literals into one entry when
+//! both codes fit in its index bits: noisy image data is mostly literals,
+//! and a lookup is a dependent load, so halving the lookups per byte is
+//! what makes the decode faster than one symbol at a time.
+
+/// Index bits of the literal/length table's main part.
+pub const LITLEN_BITS: u32 = 12;
+/// Index bits of the distance table's main part.
+pub const DIST_BITS: u32 = 8;
+/// Longest code DEFLATE allows.
+const MAX_CODE: usize = 15;
+
+// Entry layout (u32):
+//   bits 0..5    bits to consume (code plus extra bits; for a subtable
+//                pointer, the subtable's index bits instead)
+//   bits 5..8    a fused match's length minus 3
+//   bits 8..12   where the extra bits start (for two literals, the first
+//                one's length)
+//   bits 12..16  flags
+//   bits 16..32  payload: literal(s), base value, or subtable offset
+/// A literal byte (two with [`DOUBLE`]).
+pub const LITERAL: u32 = 1 << 15;
+/// Not a literal, length or distance: a subtable pointer (payload is its
+/// offset, never 0), the end of block ([`END`]) or an invalid code.
+pub const EXCEPTIONAL: u32 = 1 << 14;
+/// A literal, or a length with no extra bits fused with its distance code:
+/// the decode loop's branch-free step handles these.
+pub const FAST: u32 = 1 << 13;
+/// With [`EXCEPTIONAL`]: the end-of-block symbol.
+pub const END: u32 = 1 << 12;
+/// With [`LITERAL`]: two literals, first in bits 16..24, second in 24..32.
+pub const DOUBLE: u32 = 1 << 12;
+/// An entry for a code the stream does not define.
+pub const INVALID: u32 = EXCEPTIONAL;
+
+/// True for a pointer to a subtable.
+#[inline(always)]
+pub fn is_subtable(e: u32) -> bool {
+    e & EXCEPTIONAL != 0 && e >> 16 != 0
+}
+
+/// True for the end-of-block code.
+#[inline(always)]
+pub fn is_end(e: u32) -> bool {
+    e & (EXCEPTIONAL | END) == EXCEPTIONAL | END
+}
+
+/// The subtable entry for the bits after a pointer's main-table bits.
+#[inline(always)]
+pub fn sub_entry(table: &[u32], e: u32, bits: u64, main_bits: u32) -> u32 {
+    let i = (e >> 16) as usize + ((bits >> main_bits) & ((1u64 << (e & 0x1f)) - 1)) as usize;
+    table.get(i).copied().unwrap_or(INVALID)
+}
+
+/// Bits an entry consumes.
+#[inline(always)]
+pub fn consumed(e: u32) -> u32 {
+    e & 0x1f
+}
+
+/// The value an entry carries plus its extra bits, read from `bits` (the
+/// input as it was before the entry was consumed).
+#[inline(always)]
+pub fn value(e: u32, bits: u64) -> usize {
+    let total = e & 0x1f;
+    let code = (e >> 8) & 0xf;
+    let extra = (bits & ((1u64 << total) - 1)) >> code;
+    (e >> 16) as usize + extra as usize
+}
+
+/// Entry payloads of the literal/length alphabet (lengths 3..=258 and their
+/// extra bits, RFC 1951 3.2.5); 286 and 287 are invalid.
+pub fn litlen_symbols() -> [u32; 288] {
+    const BASE: [u16; 29] = [
+        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115,
+        131, 163, 195, 227, 258,
+    ];
+    const EXTRA: [u8; 29] = [
+        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+    ];
+    let mut out = [INVALID; 288];
+    for (s, e) in out.iter_mut().enumerate().take(256) {
+        *e = LITERAL | FAST | (s as u32) << 16;
+    }
+    out[256] = EXCEPTIONAL | END;
+    for i in 0..29 {
+        out[257 + i] = u32::from(BASE[i]) << 16 | u32::from(EXTRA[i]);
+    }
+    out
+}
+
+/// Entry payloads of the distance alphabet; 30 and 31 are invalid.
+pub fn dist_symbols() -> [u32; 32] {
+    let mut out = [INVALID; 32];
+    let mut base = 1u32;
+    for (i, e) in out.iter_mut().enumerate().take(30) {
+        let extra = if i < 4 { 0 } else { (i as u32 - 2) / 2 };
+        *e = base << 16 | extra;
+        base += 1 << extra;
+    }
+    out
+}
+
+/// Why a set of code lengths is refused.
+pub type Refusal = &'static str;
+
+/// Fill `table` for the code with lengths `lens` (0 = unused symbol), whose
+/// symbols' entries are `symbols` (with extra-bit counts in bits 0..8).
+///
+/// Refuses over-subscribed codes, and incomplete codes other than a single
+/// code of length one (or none at all), as zlib does.
+pub fn build(
+    table: &mut Vec<u32>,
+    codes: &mut Vec<Code>,
+    lens: &[u8],
+    symbols: &[u32],
+    main_bits: u32,
+) -> Result<(), Refusal> {
+    let mut count = [0u16; MAX_CODE + 1];
+    for &l in lens {
+        count[usize::from(l)] += 1;
+    }
+    count[0] = 0;
+    let mut left = 1i32;
+    for &c in &count[1..] {
+        left = (left << 1) - i32::from(c);
+        if left < 0 {
+            return Err("over-subscribed Huffman code");
+        }
+    }
+    let max_len = (1..=MAX_CODE).rev().find(|&l| count[l] > 0).unwrap_or(0);
+    if left > 0 && max_len > 1 {
+        return Err("incomplete Huffman code");
+    }
+    let main = 1usize << main_bits;
+    if left == 0 && table.len() >= main {
+        // A complete code writes every main entry: no need to clear them.
+        table.truncate(main);
+    } else {
+        table.clear();
+        table.resize(main, INVALID);
+    }
+    // First canonical code of each length.
+    let mut next = [0u32; MAX_CODE + 2];
+    let mut code = 0u32;
+    for l in 1..=MAX_CODE {
+        code = (code + u32::from(count[l - 1])) << 1;
+        next[l] = code;
+    }
+    let sub_bits = max_len.saturating_sub(main_bits as usize) as u32;
+    codes.clear();
+    let mut long = 0;
+    for (s, &l) in lens.iter().enumerate() {
+        if l == 0 {
+            continue;
+        }
+        let l = usize::from(l);
+        let rev = next[l].reverse_bits() >> (32 - l);
+        next[l] += 1;
+        let e = symbols.get(s).copied().unwrap_or(INVALID);
+        let e = with_lengths(e, l as u32);
+        if l <= main_bits as usize {
+            let mut i = rev as usize;
+            while i < main {
+                table[i] = e;
+                i += 1 << l;
+            }
+        } else {
+            long += 1;
+        }
+        codes.push(Code {
+            rev: rev as u16,
+            len: l as u8,
+            entry: e,
+        });
+    }
+    if long > 0 {
+        // Codes sharing their first `main_bits` bits share one subtable.
+        let mut long: Vec<Code> = codes
+            .iter()
+            .filter(|c| u32::from(c.len) > main_bits)
+            .copied()
+            .collect();
+        long.sort_unstable_by_key(|c| c.rev & (main as u16 - 1));
+        let mut current = usize::MAX;
+        let mut offset = 0usize;
+        for Code {
+            rev,
+            len: l,
+            entry: e,
+        } in long
+        {
+            let (rev, l) = (u32::from(rev), usize::from(l));
+            let prefix = (rev as usize) & (main - 1);
+            if prefix != current {
+                current = prefix;
+                offset = table.len();
+                table.resize(offset + (1 << sub_bits), INVALID);
+                table[prefix] = EXCEPTIONAL | (offset as u32) << 16 | sub_bits;
+            }
+            let mut i = (rev >> main_bits) as usize;
+            while i < 1 << sub_bits {
+                table[offset + i] = e;
+                i += 1 << (l - main_bits as usize);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One code of a table: its bits in stream order, length and entry.
+#[derive(Debug, Clone, Copy)]
+pub struct Code {
+    pub rev: u16,
+    pub len: u8,
+    pub entry: u32,
+}
+
+/// An entry with its code length `l` added: consumed bits (the extra bits
+/// already there plus `l`) and the code length field.
+fn with_lengths(e: u32, l: u32) -> u32 {
+    if e & EXCEPTIONAL != 0 && e & END == 0 {
+        return INVALID;
+    }
+    (e & !0xfff) | ((e & 0x1f) + l) | l << 8
+}
+
+/// Pack pairs of literals whose codes fit together in the main table, and
+/// fuse lengths without extra bits with the distance code after them when
+/// both fit: one lookup then decodes what took two or three. `codes` are
+/// the literal/length codes [`build`] listed; `low` is scratch.
+pub fn pair_and_fuse(
+    table: &mut [u32],
+    codes: &[Code],
+    dist: &[u32; 1 << DIST_BITS],
+    low: &mut Vec<u32>,
+) {
+    const MAIN: usize = 1 << LITLEN_BITS;
+    let Some(table) = table.first_chunk_mut::<MAIN>() else {
+        return;
+    };
+    let shortest = |lit: bool| {
+        codes
+            .iter()
+            .filter(|c| (c.entry & LITERAL != 0) == lit)
+            .map(|c| u32::from(c.len))
+            .min()
+            .unwrap_or(32)
+    };
+    let min_lit = shortest(true);
+    let min_dist = (0..1usize << DIST_BITS)
+        .map(|i| {
+            if dist[i] & EXCEPTIONAL == 0 {
+                (dist[i] >> 8) & 0xf
+            } else {
+                32
+            }
+        })
+        .min()
+        .unwrap_or(32);
+    // The second literal is looked up among single entries: keep the part
+    // of the table it can come from before any of it is paired.
+    let reach = LITLEN_BITS.saturating_sub(min_lit.min(LITLEN_BITS));
+    low.clear();
+    low.extend_from_slice(&table[..1 << reach]);
+    for c in codes {
+        let (l1, e1) = (u32::from(c.len), c.entry);
+        if l1 >= LITLEN_BITS {
+            continue;
+        }
+        let room = LITLEN_BITS - l1;
+        let rev = usize::from(c.rev);
+        if e1 & LITERAL != 0 {
+            if min_lit > room {
+                continue;
+            }
+            for k in 0..1usize << room {
+                let e2 = low.get(k).copied().unwrap_or(INVALID);
+                let fits = e2 & LITERAL != 0 && e2 & 0x1f <= room;
+                let double = LITERAL
+                    | FAST
+                    | DOUBLE
+                    | (e1 >> 16) << 16
+                    | (e2 >> 16) << 24
+                    | l1 << 8
+                    | (l1 + (e2 & 0x1f));
+                table[(rev | k << l1) & (MAIN - 1)] = if fits { double } else { e1 };
+            }
+        } else if e1 & EXCEPTIONAL == 0 && l1 == (e1 >> 8) & 0xf && (e1 >> 16) <= 10 {
+            // A length of 3..=10 (no extra bits): the distance code follows.
+            if min_dist > room {
+                continue;
+            }
+            let len3 = ((e1 >> 16) - 3) << 5;
+            for k in 0..1usize << room {
+                let d = dist[k & ((1 << DIST_BITS) - 1)];
+                let l2 = (d >> 8) & 0xf;
+                let fits = d & EXCEPTIONAL == 0 && l2 <= room;
+                let fused = FAST | (d >> 16) << 16 | (l1 + l2) << 8 | len3 | (l1 + (d & 0x1f));
+                table[(rev | k << l1) & (MAIN - 1)] = if fits { fused } else { e1 };
+            }
+        }
+    }
+}
