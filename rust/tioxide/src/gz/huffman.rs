@@ -62,6 +62,12 @@ pub fn consumed(e: u32) -> u32 {
     e & 0x1f
 }
 
+/// The length of a fused match entry.
+#[inline(always)]
+pub fn fused_len(e: u32) -> usize {
+    ((e >> 5) & 7) as usize + 3
+}
+
 /// The value an entry carries plus its extra bits, read from `bits` (the
 /// input as it was before the entry was consumed).
 #[inline(always)]

@@ -16,8 +16,8 @@
 use std::hint::select_unpredictable;
 
 use super::huffman::{
-    build, consumed, dist_symbols, is_end, is_subtable, litlen_symbols, pair_and_fuse, sub_entry,
-    value, Code, DIST_BITS, DOUBLE, EXCEPTIONAL, FAST, LITERAL, LITLEN_BITS,
+    build, consumed, dist_symbols, fused_len, is_end, is_subtable, litlen_symbols, pair_and_fuse,
+    sub_entry, value, Code, DIST_BITS, DOUBLE, EXCEPTIONAL, FAST, LITERAL, LITLEN_BITS,
 };
 
 /// Outcome of one raw-stream decode by [`RawInflater`].
@@ -286,13 +286,18 @@ impl RawInflater {
         out_len: usize,
         in_place: Option<usize>,
     ) -> RawOutcome {
+        let out = Out {
+            base: out,
+            len: out_len,
+            in_place,
+        };
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("bmi2") {
             // SAFETY: the CPU has BMI2; the rest is the caller's contract.
-            return unsafe { self.inflate_bmi2(input, in_len, out, out_len, in_place) };
+            return unsafe { self.inflate_bmi2(input, in_len, out) };
         }
         // SAFETY: the caller's contract.
-        unsafe { self.inflate_any(input, in_len, out, out_len, in_place) }
+        unsafe { self.inflate_any(input, in_len, out) }
     }
 
     /// [`Self::inflate_ptr`] compiled for BMI2 (shifts by a register without
@@ -303,41 +308,22 @@ impl RawInflater {
     /// As [`Self::inflate_ptr`], on a CPU with BMI2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "bmi1,bmi2")]
-    unsafe fn inflate_bmi2(
-        &mut self,
-        input: *const u8,
-        in_len: usize,
-        out: *mut u8,
-        out_len: usize,
-        in_place: Option<usize>,
-    ) -> RawOutcome {
+    unsafe fn inflate_bmi2(&mut self, input: *const u8, in_len: usize, out: Out) -> RawOutcome {
         // SAFETY: the caller's contract.
-        unsafe { self.inflate_any(input, in_len, out, out_len, in_place) }
+        unsafe { self.inflate_any(input, in_len, out) }
     }
 
     /// # Safety
     ///
     /// As [`Self::inflate_ptr`].
     #[inline(always)]
-    unsafe fn inflate_any(
-        &mut self,
-        input: *const u8,
-        in_len: usize,
-        out: *mut u8,
-        out_len: usize,
-        in_place: Option<usize>,
-    ) -> RawOutcome {
+    unsafe fn inflate_any(&mut self, input: *const u8, in_len: usize, out: Out) -> RawOutcome {
         let mut bits = Bits {
             input,
             len: in_len,
             pos: 0,
             buf: 0,
             left: 0,
-        };
-        let out = Out {
-            base: out,
-            len: out_len,
-            in_place,
         };
         let mut op = 0usize;
         loop {
@@ -584,6 +570,30 @@ unsafe fn fast<const LITERAL_RUNS: bool>(
     let in_end = bits.len.checked_sub(FAST_IN);
     let in_place_start = out.in_place.unwrap_or(out.len);
     let out_end = out.len.checked_sub(FAST_OUT);
+    // The symbols the fast step leaves to `general`, and fused matches
+    // copied with a check (both used by the two loop shapes below).
+    macro_rules! general_step {
+        ($fast:lifetime, $e:expr) => {
+            // SAFETY: see the loop's comment.
+            match unsafe { general($e, litlen, dmain, dist, bits, base, op) } {
+                Step::Wrote(n) => op += n,
+                Step::End => break $fast Ok(true),
+                Step::Bad(why) => break $fast Err(RawOutcome::Bad(why)),
+            }
+        };
+    }
+    macro_rules! fused_match {
+        ($fast:lifetime, $e:expr, $distance:expr) => {
+            let distance = $distance;
+            if distance > op {
+                break $fast Err(RawOutcome::Bad("invalid distance too far back"));
+            }
+            let len = fused_len($e);
+            // SAFETY: see the loop's comment.
+            unsafe { copy_match(base, op, distance, len) };
+            op += len;
+        };
+    }
     let r = 'fast: {
         'fastloop: while in_end.is_some_and(|end| bits.pos <= end)
             && out_end.is_some_and(|end| op <= end)
@@ -627,22 +637,10 @@ unsafe fn fast<const LITERAL_RUNS: bool>(
                 if e & FAST != 0 {
                     let saved = bits.buf;
                     bits.consume(consumed(e));
-                    let distance = value(e, saved);
-                    if distance > op {
-                        break 'fast Err(RawOutcome::Bad("invalid distance too far back"));
-                    }
-                    let len = ((e >> 5) & 7) as usize + 3;
-                    // SAFETY: see the loop's comment.
-                    unsafe { copy_match(base, op, distance, len) };
-                    op += len;
+                    fused_match!('fast, e, value(e, saved));
                     continue;
                 }
-                // SAFETY: see the loop's comment.
-                match unsafe { general(e, litlen, dmain, dist, bits, base, op) } {
-                    Step::Wrote(n) => op += n,
-                    Step::End => break 'fast Ok(true),
-                    Step::Bad(why) => break 'fast Err(RawOutcome::Bad(why)),
-                }
+                general_step!('fast, e);
                 continue;
             }
             // Two steps per refill: a step consumes at most 25 bits.
@@ -651,11 +649,7 @@ unsafe fn fast<const LITERAL_RUNS: bool>(
                 if e & FAST == 0 {
                     // SAFETY: see the loop's comment.
                     unsafe { bits.refill_fast() };
-                    match unsafe { general(e, litlen, dmain, dist, bits, base, op) } {
-                        Step::Wrote(n) => op += n,
-                        Step::End => break 'fast Ok(true),
-                        Step::Bad(why) => break 'fast Err(RawOutcome::Bad(why)),
-                    }
+                    general_step!('fast, e);
                     continue 'fastloop;
                 }
                 // A literal (or two) or a fused short match, without a
@@ -670,20 +664,11 @@ unsafe fn fast<const LITERAL_RUNS: bool>(
                 let distance = select_unpredictable(lit, op, value(e, saved));
                 if distance > op || distance.wrapping_sub(1) < 15 {
                     // Too far back, or close enough to overlap the copy.
-                    if distance > op {
-                        break 'fast Err(RawOutcome::Bad("invalid distance too far back"));
-                    }
-                    let len = ((e >> 5) & 7) as usize + 3;
-                    // SAFETY: see the loop's comment.
-                    unsafe { copy_match(base, op, distance, len) };
-                    op += len;
+                    fused_match!('fast, e, distance);
                     continue;
                 }
-                let advance = select_unpredictable(
-                    lit,
-                    1 + ((e & DOUBLE) >> 12) as usize,
-                    ((e >> 5) & 7) as usize + 3,
-                );
+                let advance =
+                    select_unpredictable(lit, 1 + ((e & DOUBLE) >> 12) as usize, fused_len(e));
                 let keep = select_unpredictable(lit, 0u64, u64::MAX);
                 let lits = u64::from(e >> 16) & !keep;
                 // SAFETY: see the loop's comment; the source lies in what
@@ -876,7 +861,7 @@ fn slow(
         let saved = bits.buf;
         bits.consume(consumed(e));
         let (len, distance) = if e & FAST != 0 {
-            (((e >> 5) & 7) as usize + 3, value(e, saved))
+            (fused_len(e), value(e, saved))
         } else {
             let len = value(e, saved);
             let mut d = dist[(bits.buf & (DMAIN as u64 - 1)) as usize];
