@@ -16,12 +16,14 @@ const MAX_CODE: usize = 15;
 
 // Entry layout (u32):
 //   bits 0..5    bits to consume (code plus extra bits; for a subtable
-//                pointer, the subtable's index bits instead)
-//   bits 5..8    a fused match's length minus 3
+//                pointer, the subtable's index bits instead); bits 5..8 are
+//                zero, so a 64-bit shift by the whole entry consumes it
 //   bits 8..12   where the extra bits start (for two literals, the first
 //                one's length)
 //   bits 12..16  flags
-//   bits 16..32  payload: literal(s), base value, or subtable offset
+//   bits 16..32  payload: literal(s), base value, subtable offset, or for
+//                a fused match the distance symbol (bits 16..21) and the
+//                length minus 3 (bits 21..24)
 /// A literal byte (two with [`DOUBLE`]).
 pub const LITERAL: u32 = 1 << 15;
 /// Not a literal, length or distance: a subtable pointer (payload is its
@@ -36,6 +38,12 @@ pub const END: u32 = 1 << 12;
 pub const DOUBLE: u32 = 1 << 12;
 /// An entry for a code the stream does not define.
 pub const INVALID: u32 = EXCEPTIONAL;
+
+/// Base of each distance symbol (RFC 1951 3.2.5); 30 and 31 are invalid.
+const DIST_BASE: [u16; 32] = [
+    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537,
+    2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577, 0, 0,
+];
 
 /// True for a pointer to a subtable.
 #[inline(always)]
@@ -65,17 +73,29 @@ pub fn consumed(e: u32) -> u32 {
 /// The length of a fused match entry.
 #[inline(always)]
 pub fn fused_len(e: u32) -> usize {
-    ((e >> 5) & 7) as usize + 3
+    ((e >> 21) & 7) as usize + 3
+}
+
+/// The distance of a fused match entry, its extra bits read from `bits`
+/// (the input as it was before the entry was consumed).
+#[inline(always)]
+pub fn fused_distance(e: u32, bits: u64) -> usize {
+    usize::from(DIST_BASE[(e >> 16) as usize & 31]) + extra(e, bits)
+}
+
+/// An entry's extra bits, read from `bits`.
+#[inline(always)]
+fn extra(e: u32, bits: u64) -> usize {
+    let total = e & 0x1f;
+    let code = (e >> 8) & 0xf;
+    ((bits & ((1u64 << total) - 1)) >> code) as usize
 }
 
 /// The value an entry carries plus its extra bits, read from `bits` (the
 /// input as it was before the entry was consumed).
 #[inline(always)]
 pub fn value(e: u32, bits: u64) -> usize {
-    let total = e & 0x1f;
-    let code = (e >> 8) & 0xf;
-    let extra = (bits & ((1u64 << total) - 1)) >> code;
-    (e >> 16) as usize + extra as usize
+    (e >> 16) as usize + extra(e, bits)
 }
 
 /// Entry payloads of the literal/length alphabet (lengths 3..=258 and their
@@ -102,11 +122,9 @@ pub fn litlen_symbols() -> [u32; 288] {
 /// Entry payloads of the distance alphabet; 30 and 31 are invalid.
 pub fn dist_symbols() -> [u32; 32] {
     let mut out = [INVALID; 32];
-    let mut base = 1u32;
     for (i, e) in out.iter_mut().enumerate().take(30) {
         let extra = if i < 4 { 0 } else { (i as u32 - 2) / 2 };
-        *e = base << 16 | extra;
-        base += 1 << extra;
+        *e = u32::from(DIST_BASE[i]) << 16 | extra;
     }
     out
 }
@@ -115,7 +133,8 @@ pub fn dist_symbols() -> [u32; 32] {
 pub type Refusal = &'static str;
 
 /// Fill `table` for the code with lengths `lens` (0 = unused symbol), whose
-/// symbols' entries are `symbols` (with extra-bit counts in bits 0..8).
+/// symbols' entries are `symbols` (with extra-bit counts in bits 0..5), and
+/// list its codes in `codes`, shortest first.
 ///
 /// Refuses over-subscribed codes, and incomplete codes other than a single
 /// code of length one (or none at all), as zlib does.
@@ -142,6 +161,36 @@ pub fn build(
     if left > 0 && max_len > 1 {
         return Err("incomplete Huffman code");
     }
+    // Codes in canonical order (by length, then symbol) by counting sort,
+    // with their bits reversed into the order they arrive in.
+    let mut at = [0usize; MAX_CODE + 2];
+    for l in 1..=MAX_CODE {
+        at[l + 1] = at[l] + usize::from(count[l]);
+    }
+    let mut next = [0u32; MAX_CODE + 1];
+    let mut code = 0u32;
+    for l in 1..=MAX_CODE {
+        code = (code + u32::from(count[l - 1])) << 1;
+        next[l] = code;
+    }
+    codes.clear();
+    codes.resize(at[MAX_CODE + 1], Code::default());
+    for (s, &l) in lens.iter().enumerate() {
+        let l = usize::from(l);
+        if l == 0 {
+            continue;
+        }
+        let rev = next[l].reverse_bits() >> (32 - l);
+        next[l] += 1;
+        let e = with_lengths(symbols.get(s).copied().unwrap_or(INVALID), l as u32);
+        codes[at[l]] = Code {
+            rev: rev as u16,
+            len: l as u8,
+            sym: s as u16,
+            entry: e,
+        };
+        at[l] += 1;
+    }
     let main = 1usize << main_bits;
     if left == 0 && table.len() >= main {
         // A complete code writes every main entry: no need to clear them.
@@ -150,79 +199,56 @@ pub fn build(
         table.clear();
         table.resize(main, INVALID);
     }
-    // First canonical code of each length.
-    let mut next = [0u32; MAX_CODE + 2];
-    let mut code = 0u32;
-    for l in 1..=MAX_CODE {
-        code = (code + u32::from(count[l - 1])) << 1;
-        next[l] = code;
-    }
-    let sub_bits = max_len.saturating_sub(main_bits as usize) as u32;
-    codes.clear();
-    let mut long = 0;
-    for (s, &l) in lens.iter().enumerate() {
-        if l == 0 {
-            continue;
+    // Place the codes of each length in a table of that many index bits,
+    // doubling it (a copy) before the next length: a code's entry is
+    // written once, and copies replicate it over the bits it leaves free.
+    let first = codes
+        .first()
+        .map_or(main_bits, |c| u32::from(c.len).min(main_bits));
+    let mut size = 1usize << first;
+    let mut i = 0;
+    for l in first..=main_bits {
+        if l > first {
+            table.copy_within(..size, size);
+            size *= 2;
         }
-        let l = usize::from(l);
-        let rev = next[l].reverse_bits() >> (32 - l);
-        next[l] += 1;
-        let e = symbols.get(s).copied().unwrap_or(INVALID);
-        let e = with_lengths(e, l as u32);
-        if l <= main_bits as usize {
-            let mut i = rev as usize;
-            while i < main {
-                table[i] = e;
-                i += 1 << l;
-            }
-        } else {
-            long += 1;
+        while let Some(c) = codes.get(i).filter(|c| u32::from(c.len) == l) {
+            table[usize::from(c.rev)] = c.entry;
+            i += 1;
         }
-        codes.push(Code {
-            rev: rev as u16,
-            len: l as u8,
-            entry: e,
-        });
     }
-    if long > 0 {
+    let short = i;
+    if short < codes.len() {
         // Codes sharing their first `main_bits` bits share one subtable.
-        let mut long: Vec<Code> = codes
-            .iter()
-            .filter(|c| u32::from(c.len) > main_bits)
-            .copied()
-            .collect();
-        long.sort_unstable_by_key(|c| c.rev & (main as u16 - 1));
+        let sub_bits = max_len as u32 - main_bits;
+        let mask = main as u16 - 1;
+        codes[short..].sort_unstable_by_key(|c| c.rev & mask);
         let mut current = usize::MAX;
         let mut offset = 0usize;
-        for Code {
-            rev,
-            len: l,
-            entry: e,
-        } in long
-        {
-            let (rev, l) = (u32::from(rev), usize::from(l));
-            let prefix = (rev as usize) & (main - 1);
+        for c in &codes[short..] {
+            let prefix = usize::from(c.rev & mask);
             if prefix != current {
                 current = prefix;
                 offset = table.len();
                 table.resize(offset + (1 << sub_bits), INVALID);
                 table[prefix] = EXCEPTIONAL | (offset as u32) << 16 | sub_bits;
             }
-            let mut i = (rev >> main_bits) as usize;
-            while i < 1 << sub_bits {
-                table[offset + i] = e;
-                i += 1 << (l - main_bits as usize);
+            let mut j = usize::from(c.rev >> main_bits);
+            while j < 1 << sub_bits {
+                table[offset + j] = c.entry;
+                j += 1 << (u32::from(c.len) - main_bits);
             }
         }
     }
     Ok(())
 }
 
-/// One code of a table: its bits in stream order, length and entry.
-#[derive(Debug, Clone, Copy)]
+/// One code of a table: its bits in stream order, length, symbol and entry.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Code {
     pub rev: u16,
     pub len: u8,
+    pub sym: u16,
     pub entry: u32,
 }
 
@@ -237,77 +263,65 @@ fn with_lengths(e: u32, l: u32) -> u32 {
 
 /// Pack pairs of literals whose codes fit together in the main table, and
 /// fuse lengths without extra bits with the distance code after them when
-/// both fit: one lookup then decodes what took two or three. `codes` are
-/// the literal/length codes [`build`] listed; `low` is scratch.
-pub fn pair_and_fuse(
-    table: &mut [u32],
-    codes: &[Code],
-    dist: &[u32; 1 << DIST_BITS],
-    low: &mut Vec<u32>,
-) {
+/// both fit: one lookup then decodes what took two or three. `codes` and
+/// `dist` are the codes [`build`] listed (shortest first); only pairs that
+/// fit are visited, so the work follows the entries written.
+pub fn pair_and_fuse(table: &mut [u32], codes: &[Code], dist: &[Code]) {
     const MAIN: usize = 1 << LITLEN_BITS;
     let Some(table) = table.first_chunk_mut::<MAIN>() else {
         return;
     };
-    let shortest = |lit: bool| {
-        codes
-            .iter()
-            .filter(|c| (c.entry & LITERAL != 0) == lit)
-            .map(|c| u32::from(c.len))
-            .min()
-            .unwrap_or(32)
+    let fill = |table: &mut [u32; MAIN], base: usize, bits: u32, e: u32| {
+        let mut i = base;
+        while i < MAIN {
+            table[i] = e;
+            i += 1 << bits;
+        }
     };
-    let min_lit = shortest(true);
-    let min_dist = (0..1usize << DIST_BITS)
-        .map(|i| {
-            if dist[i] & EXCEPTIONAL == 0 {
-                (dist[i] >> 8) & 0xf
-            } else {
-                32
-            }
-        })
-        .min()
-        .unwrap_or(32);
-    // The second literal is looked up among single entries: keep the part
-    // of the table it can come from before any of it is paired.
-    let reach = LITLEN_BITS.saturating_sub(min_lit.min(LITLEN_BITS));
-    low.clear();
-    low.extend_from_slice(&table[..1 << reach]);
-    for c in codes {
-        let (l1, e1) = (u32::from(c.len), c.entry);
+    for c1 in codes {
+        let (l1, e1) = (u32::from(c1.len), c1.entry);
         if l1 >= LITLEN_BITS {
-            continue;
+            break;
         }
         let room = LITLEN_BITS - l1;
-        let rev = usize::from(c.rev);
         if e1 & LITERAL != 0 {
-            if min_lit > room {
-                continue;
+            for c2 in codes.iter().take_while(|c| u32::from(c.len) <= room) {
+                let e2 = c2.entry;
+                if e2 & LITERAL != 0 {
+                    let l2 = u32::from(c2.len);
+                    let double = LITERAL
+                        | FAST
+                        | DOUBLE
+                        | (e1 >> 16) << 16
+                        | (e2 >> 16) << 24
+                        | l1 << 8
+                        | (l1 + l2);
+                    fill(
+                        table,
+                        usize::from(c1.rev) | usize::from(c2.rev) << l1,
+                        l1 + l2,
+                        double,
+                    );
+                }
             }
-            for k in 0..1usize << room {
-                let e2 = low.get(k).copied().unwrap_or(INVALID);
-                let fits = e2 & LITERAL != 0 && e2 & 0x1f <= room;
-                let double = LITERAL
-                    | FAST
-                    | DOUBLE
-                    | (e1 >> 16) << 16
-                    | (e2 >> 16) << 24
-                    | l1 << 8
-                    | (l1 + (e2 & 0x1f));
-                table[(rev | k << l1) & (MAIN - 1)] = if fits { double } else { e1 };
-            }
-        } else if e1 & EXCEPTIONAL == 0 && l1 == (e1 >> 8) & 0xf && (e1 >> 16) <= 10 {
+        } else if e1 & EXCEPTIONAL == 0 && e1 & 0x1f == l1 && (e1 >> 16) <= 10 {
             // A length of 3..=10 (no extra bits): the distance code follows.
-            if min_dist > room {
-                continue;
-            }
-            let len3 = ((e1 >> 16) - 3) << 5;
-            for k in 0..1usize << room {
-                let d = dist[k & ((1 << DIST_BITS) - 1)];
-                let l2 = (d >> 8) & 0xf;
-                let fits = d & EXCEPTIONAL == 0 && l2 <= room;
-                let fused = FAST | (d >> 16) << 16 | (l1 + l2) << 8 | len3 | (l1 + (d & 0x1f));
-                table[(rev | k << l1) & (MAIN - 1)] = if fits { fused } else { e1 };
+            let len3 = (e1 >> 16) - 3;
+            for d in dist.iter().take_while(|d| u32::from(d.len) <= room) {
+                if d.entry & EXCEPTIONAL != 0 {
+                    continue;
+                }
+                let l2 = u32::from(d.len);
+                let fused = FAST
+                    | (u32::from(d.sym) | len3 << 5) << 16
+                    | (l1 + l2) << 8
+                    | (l1 + (d.entry & 0x1f));
+                fill(
+                    table,
+                    usize::from(c1.rev) | usize::from(d.rev) << l1,
+                    l1 + l2,
+                    fused,
+                );
             }
         }
     }

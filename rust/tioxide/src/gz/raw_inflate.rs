@@ -16,8 +16,9 @@
 use std::hint::select_unpredictable;
 
 use super::huffman::{
-    build, consumed, dist_symbols, fused_len, is_end, is_subtable, litlen_symbols, pair_and_fuse,
-    sub_entry, value, Code, DIST_BITS, DOUBLE, EXCEPTIONAL, FAST, LITERAL, LITLEN_BITS,
+    build, consumed, dist_symbols, fused_distance, fused_len, is_end, is_subtable, litlen_symbols,
+    pair_and_fuse, sub_entry, value, Code, DIST_BITS, DOUBLE, EXCEPTIONAL, FAST, LITERAL,
+    LITLEN_BITS,
 };
 
 /// Outcome of one raw-stream decode by [`RawInflater`].
@@ -68,8 +69,8 @@ pub struct RawInflater {
     litlen_syms: [u32; 288],
     dist_syms: [u32; 32],
     codes: Vec<Code>,
+    dist_codes: Vec<Code>,
     scratch_codes: Vec<Code>,
-    low: Vec<u32>,
     /// The current dynamic code gives literals most of its probability.
     literal_heavy: bool,
 }
@@ -114,6 +115,7 @@ impl Out {
 /// are zero or the stream's next bits, never anything else, so a refill can
 /// OR whole words in. `pos` counts the bytes loaded, including zeros loaded
 /// past the end (a stream that consumes those is truncated).
+#[derive(Clone, Copy)]
 struct Bits {
     input: *const u8,
     len: usize,
@@ -158,6 +160,15 @@ impl Bits {
         }
     }
 
+    /// Consume what entry `e` (not a subtable pointer) says: a shift by the
+    /// whole entry, whose bits 5..8 are zero and whose higher bits a 64-bit
+    /// shift ignores, saves masking on the path from one lookup to the next.
+    #[inline(always)]
+    fn consume_entry(&mut self, e: u32) {
+        self.buf = self.buf.wrapping_shr(e);
+        self.left -= consumed(e);
+    }
+
     #[inline(always)]
     fn consume(&mut self, n: u32) {
         self.buf >>= n;
@@ -197,11 +208,11 @@ impl RawInflater {
         lens[280..].fill(8);
         let mut fixed_litlen = Vec::new();
         let mut fixed_dist = Vec::new();
-        let (mut codes, mut low) = (Vec::with_capacity(288), Vec::new());
+        let (mut codes, mut dist_codes) = (Vec::with_capacity(288), Vec::with_capacity(32));
         // The fixed codes are complete and valid: these cannot fail.
         let ok = build(
             &mut fixed_dist,
-            &mut codes,
+            &mut dist_codes,
             &[5u8; 32],
             &dist_syms,
             DIST_BITS,
@@ -216,9 +227,7 @@ impl RawInflater {
             )
             .is_ok();
         debug_assert!(ok);
-        if let Some(d) = fixed_dist.first_chunk::<DMAIN>() {
-            pair_and_fuse(&mut fixed_litlen, &codes, d, &mut low);
-        }
+        pair_and_fuse(&mut fixed_litlen, &codes, &dist_codes);
         RawInflater {
             litlen: Vec::with_capacity(MAIN + 2048),
             dist: Vec::with_capacity(DMAIN + 4096),
@@ -227,8 +236,8 @@ impl RawInflater {
             litlen_syms,
             dist_syms,
             codes,
+            dist_codes,
             scratch_codes: Vec::with_capacity(32),
-            low,
             literal_heavy: false,
         }
     }
@@ -446,7 +455,7 @@ impl RawInflater {
         }
         build(
             &mut self.dist,
-            &mut self.scratch_codes,
+            &mut self.dist_codes,
             &lens[nlit..n],
             &self.dist_syms,
             DIST_BITS,
@@ -460,9 +469,7 @@ impl RawInflater {
             LITLEN_BITS,
         )
         .map_err(|_| "invalid literal/lengths set")?;
-        if let Some(d) = self.dist.first_chunk::<DMAIN>() {
-            pair_and_fuse(&mut self.litlen, &self.codes, d, &mut self.low);
-        }
+        pair_and_fuse(&mut self.litlen, &self.codes, &self.dist_codes);
         // A code's lengths say how often it expects each symbol (2^-len).
         let literal_mass: u32 = self
             .codes
@@ -556,7 +563,7 @@ fn roomy(bits: &Bits, out: Out, op: usize) -> bool {
 unsafe fn fast<const LITERAL_RUNS: bool>(
     litlen: &[u32],
     dist: &[u32],
-    bits: &mut Bits,
+    bits_ref: &mut Bits,
     out: Out,
     op_ref: &mut usize,
 ) -> Result<bool, RawOutcome> {
@@ -564,6 +571,11 @@ unsafe fn fast<const LITERAL_RUNS: bool>(
     else {
         return Err(RawOutcome::Bad("internal: table too small"));
     };
+    // A local copy: the output is written through raw pointers, which the
+    // compiler must assume may alias `*bits_ref`, and would otherwise keep
+    // the bit buffer in memory, a store and a load on every lookup's path.
+    let mut local = *bits_ref;
+    let bits = &mut local;
     let mut op = *op_ref;
     let base = out.base;
     // `len - FAST_IN` and `len - FAST_OUT` as bounds, or no iteration at all.
@@ -621,7 +633,7 @@ unsafe fn fast<const LITERAL_RUNS: bool>(
                                 .write_unaligned(((e >> 16) as u16).to_le_bytes())
                         };
                         op += 1 + ((e & DOUBLE) >> 12) as usize;
-                        bits.consume(consumed(e));
+                        bits.consume_entry(e);
                         n += 1;
                         if n == 4 {
                             continue 'fastloop;
@@ -636,8 +648,8 @@ unsafe fn fast<const LITERAL_RUNS: bool>(
                 }
                 if e & FAST != 0 {
                     let saved = bits.buf;
-                    bits.consume(consumed(e));
-                    fused_match!('fast, e, value(e, saved));
+                    bits.consume_entry(e);
+                    fused_match!('fast, e, fused_distance(e, saved));
                     continue;
                 }
                 general_step!('fast, e);
@@ -658,10 +670,10 @@ unsafe fn fast<const LITERAL_RUNS: bool>(
                 // cost more than doing the work of both.
                 let lit = e & LITERAL != 0;
                 let saved = bits.buf;
-                bits.consume(consumed(e));
+                bits.consume_entry(e);
                 // A literal reads its 16 bytes from the output's start (long
                 // written, so the load waits for no store) and masks them out.
-                let distance = select_unpredictable(lit, op, value(e, saved));
+                let distance = select_unpredictable(lit, op, fused_distance(e, saved));
                 if distance > op || distance.wrapping_sub(1) < 15 {
                     // Too far back, or close enough to overlap the copy.
                     fused_match!('fast, e, distance);
@@ -688,6 +700,7 @@ unsafe fn fast<const LITERAL_RUNS: bool>(
         Ok(false)
     };
     *op_ref = op;
+    *bits_ref = local;
     r
 }
 
@@ -720,19 +733,19 @@ unsafe fn general(
         if e & LITERAL != 0 {
             // SAFETY: the caller's room.
             unsafe { *base.add(op) = (e >> 16) as u8 };
-            bits.consume(consumed(e));
+            bits.consume_entry(e);
             return Step::Wrote(1);
         }
     }
     if e & EXCEPTIONAL != 0 {
         if is_end(e) {
-            bits.consume(consumed(e));
+            bits.consume_entry(e);
             return Step::End;
         }
         return Step::Bad("invalid literal/length code");
     }
     let saved = bits.buf;
-    bits.consume(consumed(e));
+    bits.consume_entry(e);
     let len = value(e, saved);
     let mut d = dmain[(bits.buf & (DMAIN as u64 - 1)) as usize];
     if is_subtable(d) {
@@ -742,7 +755,7 @@ unsafe fn general(
         return Step::Bad("invalid distance code");
     }
     let saved = bits.buf;
-    bits.consume(consumed(d));
+    bits.consume_entry(d);
     let distance = value(d, saved);
     if distance > op {
         return Step::Bad("invalid distance too far back");
@@ -773,7 +786,15 @@ unsafe fn copy_match(base: *mut u8, op: usize, distance: usize, len: usize) {
                 k += 16;
             }
         } else if distance == 1 {
-            std::ptr::write_bytes(dst, *src, len);
+            // A run of one byte: 16 at a time, inline. A memset call costs
+            // more than the run at these lengths; `black_box` hides that the
+            // value is one byte repeated, which would make it a memset.
+            let v = std::hint::black_box(u128::from_ne_bytes([*src; 16]));
+            let mut k = 0;
+            while k < len {
+                dst.add(k).cast::<u128>().write_unaligned(v);
+                k += 16;
+            }
         } else {
             // Lay down the first period-multiple of at least 16 bytes one
             // byte at a time, then copy 16 bytes at a time from that far back.
@@ -861,7 +882,7 @@ fn slow(
         let saved = bits.buf;
         bits.consume(consumed(e));
         let (len, distance) = if e & FAST != 0 {
-            (fused_len(e), value(e, saved))
+            (fused_len(e), fused_distance(e, saved))
         } else {
             let len = value(e, saved);
             let mut d = dist[(bits.buf & (DMAIN as u64 - 1)) as usize];
