@@ -13,6 +13,7 @@ keep, so the first use compares both on a private generator and falls back to
 from __future__ import annotations
 
 import functools
+import threading
 
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +42,11 @@ class WeightedDraws:
 
     def draw(self) -> int:
         """One index into the flattened map, drawn as torch would draw it."""
-        if self._sparse is not None:
+        # The core reads the generator's state and writes it back; torch's own
+        # draws run without the GIL, so a draw by another thread between the
+        # two would be overwritten (its numbers used twice). With other
+        # Python threads alive, torch draws, under the generator's lock.
+        if self._sparse is not None and threading.active_count() == 1:
             index = _draw(self._probabilities.numel(), *self._sparse, self._generator)
             if index is not None:
                 return index

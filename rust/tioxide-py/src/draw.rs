@@ -12,9 +12,10 @@ use crate::errors::to_py;
 /// if the generator's state is not laid out as expected.
 ///
 /// The GIL is held from reading the generator's state to writing it back,
-/// and no Python code runs in between: another thread cannot draw from the
-/// generator meanwhile and have its numbers reused (torch's own draw holds
-/// the generator's lock instead, which Python cannot take).
+/// but torch's own draws run without the GIL, under the generator's lock,
+/// which Python cannot take: a draw by another thread in between would be
+/// overwritten. The Python caller therefore comes here only when no other
+/// Python thread is alive.
 #[pyfunction]
 pub fn multinomial_one_draw(
     generator: &Bound<'_, PyAny>,
