@@ -34,6 +34,11 @@ fn gz_decode_inputs() {
 }
 
 #[test]
+fn raw_inflate_inputs() {
+    replay("raw_inflate", fuzz_bodies::raw_inflate);
+}
+
+#[test]
 fn gz_index_inputs() {
     replay("gz_index", fuzz_bodies::gz_index);
 }

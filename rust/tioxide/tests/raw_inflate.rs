@@ -127,13 +127,18 @@ fn in_place_equals_out_of_place_or_says_no_room() {
         for level in [0, 1, 6, 9] {
             let raw = deflate(&data, level);
             for margin in [0usize, 64, 1 << 10, 64 << 10] {
-                let mut buf = vec![0u8; data.len().max(raw.len()) + margin];
-                let start = buf.len() - raw.len();
-                buf[start..].copy_from_slice(&raw);
+                // The stream, then 8 bytes standing for a gzip trailer,
+                // which the output must not overwrite.
+                let trailer = *b"CRC!SIZE";
+                let mut buf = vec![0u8; data.len().max(raw.len()) + margin + 8];
+                let start = buf.len() - raw.len() - 8;
+                buf[start..start + raw.len()].copy_from_slice(&raw);
+                buf[start + raw.len()..].copy_from_slice(&trailer);
                 match inflater.inflate_in_place(&mut buf, start) {
                     RawOutcome::Done { used, produced } => {
                         assert_eq!((used, produced), (raw.len(), data.len()));
                         assert!(buf[..produced] == data[..], "{kind} {level} {margin}");
+                        assert_eq!(buf[start + used..], trailer, "{kind} {level} {margin}");
                     }
                     RawOutcome::NoRoom => {
                         assert!(margin < 64 << 10, "{kind} {level} {margin}: no room");

@@ -319,7 +319,7 @@ pub fn pair_and_fuse(table: &mut [u32], codes: &[Code], dist: &[Code]) {
                     );
                 }
             }
-        } else if e1 & EXCEPTIONAL == 0 && e1 & 0x1f == l1 && (e1 >> 16) <= 10 {
+        } else if e1 & (EXCEPTIONAL | LITERAL) == 0 && e1 & 0x1f == l1 && (e1 >> 16) <= 10 {
             // A length of 3..=10 (no extra bits): the distance code follows.
             let len3 = (e1 >> 16) - 3;
             for d in dist.iter().take_while(|d| u32::from(d.len) <= room) {

@@ -1,7 +1,8 @@
-//! Whole-stream inflate with libdeflate, member by member: into a separate
-//! buffer, or in place, from the tail of the output buffer to its head.
+//! Whole-stream inflate, member by member (libdeflate or tioxide's own
+//! decoder, see [`Engine::for_stream`]): into a separate buffer, or in
+//! place, from the tail of the output buffer to its head.
 
-use super::libdeflate::{Decoded, Decompressor};
+use super::engine::{Engine, Member};
 use crate::error::{Error, Result};
 
 /// Outcome of [`inflate_members`].
@@ -54,7 +55,9 @@ pub fn in_place_margin(in_len: usize) -> usize {
 /// more than that between member starts sees unread bytes overwritten; it
 /// then almost always fails the CRC32/ISIZE check of its member, overflows,
 /// or ends short, and the caller inflates it again out of place. The one
-/// gap: a stream crafted for it can make the overwritten bytes decode to
+/// gap, with libdeflate only (tioxide's own decoder never writes past the
+/// next unconsumed byte, and fails instead): a stream crafted for it can
+/// make the overwritten bytes decode to
 /// data that matches the member's trailer, so that a file gzip(1) rejects
 /// (or reads differently) is accepted: memory-safe, but a difference from
 /// gzip(1) that only a crafted file shows.
@@ -108,7 +111,24 @@ unsafe fn members(
     out_len: usize,
     in_place: Option<usize>,
 ) -> Result<Inflated> {
-    let mut d = Decompressor::new()?;
+    let engine = Engine::for_stream(in_len, out_len)?;
+    // SAFETY: the caller's contract.
+    unsafe { members_with(engine, input, in_len, out, out_len, in_place) }
+}
+
+/// [`members`] with a given decoder.
+///
+/// # Safety
+///
+/// As [`members`].
+unsafe fn members_with(
+    mut engine: Engine,
+    input: *const u8,
+    in_len: usize,
+    out: *mut u8,
+    out_len: usize,
+    in_place: Option<usize>,
+) -> Result<Inflated> {
     let (mut pos, mut written) = (0usize, 0usize);
     let out_of_room = |pos: usize| {
         Err(Error::gzip(
@@ -143,25 +163,29 @@ unsafe fn members(
             return out_of_room(pos);
         }
         // SAFETY: the remaining input and output ranges lie inside the
-        // caller's ranges (pos <= in_len, written <= out_len).
+        // caller's ranges (pos <= in_len, written <= out_len); in place the
+        // input starts `start + pos - written` bytes after this member's
+        // output (written <= start + pos, checked above).
         let decoded = unsafe {
-            d.gzip_raw(
+            engine.member(
                 input.add(pos),
                 in_len - pos,
                 out.add(written),
                 out_len - written,
+                in_place.map(|start| start + pos - written),
             )
         };
         match decoded {
-            Decoded::Done { used, produced } => {
+            Member::Done { used, produced } => {
                 pos += used;
                 written += produced;
             }
-            Decoded::Overflow => return Ok(Inflated::Overflow),
-            Decoded::Bad => {
+            Member::Overflow => return Ok(Inflated::Overflow),
+            Member::NoRoom => return out_of_room(pos),
+            Member::Bad(why) => {
                 return Err(Error::gzip(
                     pos as u64,
-                    "member is damaged or truncated (bad deflate data, CRC32 or ISIZE)",
+                    format!("member is damaged or truncated ({why})"),
                 ))
             }
         }
@@ -171,6 +195,7 @@ unsafe fn members(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::gz::Decompressor;
     use std::io::Write;
 
     pub(crate) fn gzip(data: &[u8], level: u32) -> Vec<u8> {
@@ -179,14 +204,46 @@ pub(crate) mod tests {
         e.finish().unwrap()
     }
 
+    /// Both decoders, named.
+    fn engines() -> [(&'static str, Engine); 2] {
+        [
+            (
+                "libdeflate",
+                Engine::Libdeflate(Decompressor::new().unwrap()),
+            ),
+            ("tioxide", Engine::Own(Box::default())),
+        ]
+    }
+
+    /// In place with each decoder; both must agree, and the result is theirs.
     fn in_place(gz: &[u8], out_len: usize) -> Result<(Inflated, Vec<u8>)> {
-        let mut buf = vec![0u8; out_len + in_place_margin(gz.len())];
-        let n = buf.len();
-        buf[n - gz.len()..].copy_from_slice(gz);
-        // SAFETY: the pointer and length describe `buf`, initialised.
-        let r = unsafe { inflate_members_in_place(buf.as_mut_ptr(), n, gz.len(), out_len)? };
-        buf.truncate(out_len);
-        Ok((r, buf))
+        let mut results = engines().map(|(name, engine)| {
+            let mut buf = vec![0u8; out_len + in_place_margin(gz.len())];
+            let n = buf.len();
+            buf[n - gz.len()..].copy_from_slice(gz);
+            let start = n - gz.len();
+            // SAFETY: the pointer and length describe `buf`, initialised;
+            // the input starts `start` bytes in.
+            let r = unsafe {
+                members_with(
+                    engine,
+                    buf.as_mut_ptr().add(start),
+                    gz.len(),
+                    buf.as_mut_ptr(),
+                    out_len.min(n),
+                    Some(start),
+                )
+            };
+            buf.truncate(out_len);
+            (name, r.map(|r| (r, buf)))
+        });
+        let [(_, lib), (_, own)] = &mut results;
+        match (&lib, &own) {
+            (Ok(a), Ok(b)) => assert!(a == b, "the decoders disagree"),
+            (Err(_), Err(_)) => {}
+            _ => panic!("the decoders disagree: libdeflate {lib:?}, tioxide {own:?}"),
+        }
+        std::mem::replace(own, Ok((Inflated::Overflow, Vec::new())))
     }
 
     pub(crate) fn phantom(len: usize) -> Vec<u8> {
@@ -240,6 +297,21 @@ pub(crate) mod tests {
         gz[n - 8] ^= 1; // CRC32
         assert!(in_place(&gz, data.len()).is_err());
         assert!(inflate_members(&gz, &mut vec![0; data.len()]).is_err());
+        for (name, engine) in engines() {
+            let mut out = vec![0; data.len()];
+            // SAFETY: two live, distinct slices.
+            let r = unsafe {
+                members_with(
+                    engine,
+                    gz.as_ptr(),
+                    gz.len(),
+                    out.as_mut_ptr(),
+                    out.len(),
+                    None,
+                )
+            };
+            assert!(r.is_err(), "{name}: a bad CRC32 accepted");
+        }
         let gz = gzip(&data, 6);
         assert_eq!(in_place(&gz, data.len() - 1).unwrap().0, Inflated::Overflow);
         assert!(in_place(&gz[..gz.len() / 2], data.len()).is_err());

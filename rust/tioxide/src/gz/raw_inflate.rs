@@ -8,10 +8,10 @@
 //! (per block, from the code's lengths).
 //!
 //! Measured on the benchmark volumes (one thread, against libdeflate in
-//! the same process): 0.85x libdeflate's time on the EPI series and the
-//! int16 T1 (short matches between literals), 1.3-1.5x on the float32 T1
-//! and the label map (literal runs, long matches). It is not yet used by
-//! the read paths, which keep libdeflate; see `RawInflater`.
+//! the same process): 0.78-0.84x libdeflate's time on the EPI series and
+//! the int16 T1 (short matches between literals), 1.07-1.35x on float32
+//! images and label maps (literal runs, long copies). Whole-member reads use
+//! it where it is faster (see `Engine::for_stream`), libdeflate elsewhere.
 
 use std::hint::select_unpredictable;
 
@@ -39,6 +39,8 @@ pub enum RawOutcome {
     Bad(&'static str),
 }
 
+/// Bytes the bit buffer can hold loaded but not consumed.
+const LOOKAHEAD: usize = 8;
 /// Input bytes the fast loop needs ahead of its position.
 const FAST_IN: usize = 32;
 /// Output room the fast loop needs: two 16-byte steps, or four literal
@@ -92,11 +94,14 @@ struct Out {
 }
 
 impl Out {
-    /// End of the writable output once input bytes before `pos` are read.
+    /// End of the writable output once input bytes before `pos` are loaded.
+    /// In place it stays [`LOOKAHEAD`] bytes behind: what the bit buffer
+    /// holds may be unconsumed, and the bytes after the stream (a gzip
+    /// trailer) must survive it.
     #[inline(always)]
     fn limit(&self, pos: usize) -> usize {
         match self.in_place {
-            Some(start) => self.len.min(start + pos),
+            Some(start) => self.len.min((start + pos).saturating_sub(LOOKAHEAD)),
             None => self.len,
         }
     }
@@ -259,8 +264,9 @@ impl RawInflater {
 
     /// Decode the raw DEFLATE stream held in `buf[start..]` into the head of
     /// `buf`, so that a whole inflate needs no memory beyond its output. The
-    /// output never passes the next compressed byte to be read: a stream
-    /// that would make it gives [`RawOutcome::NoRoom`] instead.
+    /// output never reaches a compressed byte not yet consumed, nor the
+    /// bytes after the stream: a stream that would make it gives
+    /// [`RawOutcome::NoRoom`] instead.
     pub fn inflate_in_place(&mut self, buf: &mut [u8], start: usize) -> RawOutcome {
         let start = start.min(buf.len());
         let base = buf.as_mut_ptr();
@@ -287,7 +293,7 @@ impl RawInflater {
     /// then starts `in_place` bytes after `out` (output is only ever written
     /// before the next unread input byte, and only written bytes are read
     /// back).
-    unsafe fn inflate_ptr(
+    pub(crate) unsafe fn inflate_ptr(
         &mut self,
         input: *const u8,
         in_len: usize,
@@ -502,13 +508,17 @@ fn stored(bits: &mut Bits, out: Out, op: &mut usize) -> Result<(), RawOutcome> {
     }
     let len = usize::from(len);
     let from = pos + 4;
-    if from + len > bits.len {
+    // Whichever runs out first, output room or input, says what is wrong
+    // (as zlib, which copies as far as both allow).
+    let room = out.limit(from).saturating_sub(*op);
+    let held = bits.len.saturating_sub(from);
+    if len > room && room <= held {
+        return Err(out.full(from));
+    }
+    if len > held {
         return Err(RawOutcome::Bad("the stream ends early"));
     }
     bits.pos = from + len;
-    if *op + len > out.limit(from) {
-        return Err(out.full(from));
-    }
     // SAFETY: the source lies in the input, the destination in the output
     // below its limit; in place the limit keeps the destination before the
     // source's start (`copy` allows overlap anyway).
@@ -610,7 +620,7 @@ unsafe fn fast<const LITERAL_RUNS: bool>(
         'fastloop: while in_end.is_some_and(|end| bits.pos <= end)
             && out_end.is_some_and(|end| op <= end)
             && op >= 16
-            && op + FAST_OUT <= in_place_start + bits.pos
+            && op + FAST_OUT + LOOKAHEAD <= in_place_start + bits.pos
         {
             // SAFETY (every access below): the loop condition leaves FAST_IN
             // input bytes (an iteration refills at most three times, 7

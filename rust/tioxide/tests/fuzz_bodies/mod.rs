@@ -7,7 +7,7 @@
 
 use tioxide::gz::{
     continue_chunk, decode_chunk, extend, first_data_offset, inflate_members, Checkpoint, GzStream,
-    IndexedGz, Inflated, SeekIndex, WINDOW,
+    IndexedGz, Inflated, RawInflater, RawOutcome, SeekIndex, WINDOW,
 };
 use tioxide::header::{serialize, sniff, NiftiHeader};
 use tioxide::region::{extract, AxisRange, Region};
@@ -61,6 +61,37 @@ fn stream_decode(data: &[u8]) -> (Vec<u8>, tioxide::Result<()>) {
             (out, end)
         }
         Err(e) => (Vec::new(), Err(e)),
+    }
+}
+
+/// tioxide's raw DEFLATE decoder against zlib (zlib-rs): the first byte
+/// sets the output's room (in 4 KiB), the rest is a raw stream. Both must
+/// agree on whether the stream is valid, where it ends and its bytes.
+pub fn raw_inflate(data: &[u8]) {
+    let Some((&room, stream)) = data.split_first() else {
+        return;
+    };
+    let out_len = (usize::from(room) << 12).min(MAX_OUT);
+    let mut ours = vec![0u8; out_len];
+    let r = RawInflater::new().inflate(stream, &mut ours);
+    let mut theirs = vec![0u8; out_len];
+    let mut z = flate2::Decompress::new(false);
+    let zr = z.decompress(stream, &mut theirs, flate2::FlushDecompress::Finish);
+    let (zin, zout) = (z.total_in() as usize, z.total_out() as usize);
+    match (r, &zr) {
+        (RawOutcome::Done { used, produced }, Ok(flate2::Status::StreamEnd)) => {
+            assert_eq!((used, produced), (zin, zout), "where the stream ends");
+            assert!(
+                ours[..produced] == theirs[..produced],
+                "decoded bytes differ"
+            );
+        }
+        // Refused by both. zlib says "out of input" for a stream cut short,
+        // and stops without looking further once its output is full, where
+        // the stream may go on to be damaged.
+        (RawOutcome::Bad(_), Err(_) | Ok(_)) => {}
+        (RawOutcome::Overflow, Ok(_)) if zout == out_len => {}
+        (r, zr) => panic!("tioxide {r:?}, zlib {zr:?} ({zin} in, {zout} out of {out_len})"),
     }
 }
 
