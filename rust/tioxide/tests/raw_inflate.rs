@@ -71,7 +71,7 @@ fn decode(raw: &[u8], out_len: usize) -> (RawOutcome, Vec<u8>) {
 #[test]
 fn every_level_and_kind_decodes_like_zlib() {
     let mut block_types = [false; 3];
-    let mut inflater = RawInflater::new();
+    let mut inflater = RawInflater::new().with_crc();
     for len in [0usize, 1, 2, 15, 16, 17, 100, 1000, 70_000, 300_000] {
         for (kind, data) in kinds(len) {
             for level in 0..=9 {
@@ -88,6 +88,11 @@ fn every_level_and_kind_decodes_like_zlib() {
                     "{kind} {len} level {level}"
                 );
                 assert!(out == data, "{kind} {len} level {level}");
+                assert_eq!(
+                    inflater.crc(),
+                    Some(crc32fast::hash(&data)),
+                    "{kind} {len} level {level}"
+                );
                 // Bytes after the final block are not read.
                 let mut tail = raw.clone();
                 tail.extend_from_slice(&[0xff; 40]);
@@ -235,4 +240,15 @@ fn malformed_headers_name_the_problem() {
         RawOutcome::Bad("the stream ends early")
     );
     assert_eq!(decode(&[], 10).0, RawOutcome::Bad("the stream ends early"));
+    // A dynamic block whose code-length code is a single 1-bit code (for
+    // symbol 18): incomplete, which zlib refuses however it is used.
+    let incomplete = [0b101, 0, 0x80, 0, 0, 0, 0, 0];
+    assert_eq!(
+        decode(&incomplete, 1000).0,
+        RawOutcome::Bad("invalid code lengths set")
+    );
+    assert!(matches!(
+        zlib(&incomplete, &mut [0u8; 1000]),
+        RawOutcome::Bad(_)
+    ));
 }

@@ -37,7 +37,7 @@ impl Engine {
     /// 1.07-1.35x faster.
     pub(super) fn for_stream(in_len: usize, out_len: usize) -> Result<Engine> {
         if in_len.saturating_mul(5) >= out_len.saturating_mul(2) {
-            Ok(Engine::Own(Box::default()))
+            Ok(Engine::Own(Box::new(RawInflater::new().with_crc())))
         } else {
             Ok(Engine::Libdeflate(Decompressor::new()?))
         }
@@ -117,9 +117,11 @@ unsafe fn own_member(
             else {
                 return Member::Bad("the stream ends inside a member trailer");
             };
-            // SAFETY: the decoder wrote these `produced` bytes.
-            let written = unsafe { std::slice::from_raw_parts(out.cast_const(), produced) };
-            match check_trailer(trailer, crc32fast::hash(written), produced as u64) {
+            let crc = inflater.crc().unwrap_or_else(|| {
+                // SAFETY: the decoder wrote these `produced` bytes.
+                crc32fast::hash(unsafe { std::slice::from_raw_parts(out.cast_const(), produced) })
+            });
+            match check_trailer(trailer, crc, produced as u64) {
                 Ok(()) => Member::Done {
                     used: end + TRAILER_LEN,
                     produced,

@@ -75,6 +75,9 @@ pub struct RawInflater {
     scratch_codes: Vec<Code>,
     /// The current dynamic code gives literals most of its probability.
     literal_heavy: bool,
+    /// CRC32 of the output so far, when asked for ([`Self::with_crc`]):
+    /// taken block by block while the block is still in cache.
+    crc: Option<crc32fast::Hasher>,
 }
 
 impl Default for RawInflater {
@@ -244,7 +247,21 @@ impl RawInflater {
             dist_codes,
             scratch_codes: Vec::with_capacity(32),
             literal_heavy: false,
+            crc: None,
         }
+    }
+
+    /// Also compute the CRC32 of each decode's output (see [`Self::crc`]),
+    /// block by block while the output is still in cache.
+    pub fn with_crc(mut self) -> RawInflater {
+        self.crc = Some(crc32fast::Hasher::new());
+        self
+    }
+
+    /// CRC32 of the last decode's output (its bytes up to where it stopped),
+    /// if [`Self::with_crc`] asked for it.
+    pub fn crc(&self) -> Option<u32> {
+        self.crc.clone().map(crc32fast::Hasher::finalize)
     }
 
     /// Decode the raw DEFLATE stream at the start of `input` into `out`.
@@ -341,7 +358,11 @@ impl RawInflater {
             left: 0,
         };
         let mut op = 0usize;
+        if let Some(crc) = &mut self.crc {
+            *crc = crc32fast::Hasher::new();
+        }
         loop {
+            let block_start = op;
             let head = bits.take(3);
             let r = match head >> 1 {
                 0 => stored(&mut bits, out, &mut op),
@@ -380,6 +401,17 @@ impl RawInflater {
             if bits.overrun() {
                 return RawOutcome::Bad("the stream ends early");
             }
+            if let Some(crc) = &mut self.crc {
+                // SAFETY: the decoder wrote these bytes; in place they lie
+                // before the input not yet consumed.
+                let block = unsafe {
+                    std::slice::from_raw_parts(
+                        out.base.add(block_start).cast_const(),
+                        op - block_start,
+                    )
+                };
+                crc.update(block);
+            }
             if head & 1 == 1 {
                 return RawOutcome::Done {
                     used: bits.used(),
@@ -410,7 +442,13 @@ impl RawInflater {
         }
         let mut table = std::mem::take(&mut self.dist);
         let r = build(&mut table, &mut self.scratch_codes, &code_lens, &syms, 7);
-        let table_ok = r.is_ok() && code_lens.iter().any(|&l| l > 0);
+        // zlib refuses an incomplete code-length code, even a single code.
+        let kraft: u32 = code_lens
+            .iter()
+            .filter(|&&l| l > 0)
+            .map(|&l| 1u32 << (7 - u32::from(l)))
+            .sum();
+        let table_ok = r.is_ok() && kraft == 1 << 7;
         let mut lens = [0u8; 286 + 30];
         let n = nlit + ndist;
         let mut i = 0;
