@@ -134,3 +134,17 @@ unsafe fn own_member(
         RawOutcome::Bad(why) => Member::Bad(why),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_compressed_to_40_percent_or_more_take_the_own_decoder() {
+        let own = |i, o| matches!(Engine::for_stream(i, o), Ok(Engine::Own(_)));
+        assert!(own(40, 100) && own(52, 100) && own(100, 100) && own(5, 0));
+        assert!(!own(39, 100) && !own(29, 100) && !own(2, 100));
+        // No overflow at the extremes.
+        assert!(own(usize::MAX, usize::MAX) && !own(0, usize::MAX));
+    }
+}
