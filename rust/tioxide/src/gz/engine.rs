@@ -3,7 +3,7 @@
 
 use super::libdeflate::{Decoded, Decompressor};
 use super::member::{check_trailer, scan_header, HeaderScan, TRAILER_LEN};
-use super::raw_inflate::{RawInflater, RawOutcome};
+use super::raw_inflate::{RawInflater, RawOutcome, Span};
 use crate::error::Result;
 
 /// What one member's decode gave.
@@ -43,32 +43,25 @@ impl Engine {
         }
     }
 
-    /// Decode the gzip member at `input`.
+    /// Decode the gzip member at the start of `span`'s input.
     ///
     /// # Safety
     ///
-    /// `input` readable for `in_len` bytes and `out` writable for `out_len`
-    /// bytes for the whole call. They may overlap only in place: the input
-    /// then starts `in_place` bytes after `out`.
-    pub(super) unsafe fn member(
-        &mut self,
-        input: *const u8,
-        in_len: usize,
-        out: *mut u8,
-        out_len: usize,
-        in_place: Option<usize>,
-    ) -> Member {
+    /// As [`RawInflater::inflate_ptr`].
+    pub(super) unsafe fn member(&mut self, span: Span) -> Member {
         match self {
             // SAFETY: the caller's contract; libdeflate keeps its output
             // behind its input far enough in the streams the in-place
             // caller accepts (see `inflate_members_in_place`).
-            Engine::Libdeflate(d) => match unsafe { d.gzip_raw(input, in_len, out, out_len) } {
-                Decoded::Done { used, produced } => Member::Done { used, produced },
-                Decoded::Overflow => Member::Overflow,
-                Decoded::Bad => Member::Bad("bad deflate data, CRC32 or ISIZE"),
-            },
+            Engine::Libdeflate(d) => {
+                match unsafe { d.gzip_raw(span.input, span.in_len, span.out, span.out_len) } {
+                    Decoded::Done { used, produced } => Member::Done { used, produced },
+                    Decoded::Overflow => Member::Overflow,
+                    Decoded::Bad => Member::Bad("bad deflate data, CRC32 or ISIZE"),
+                }
+            }
             // SAFETY: the caller's contract.
-            Engine::Own(r) => unsafe { own_member(r, input, in_len, out, out_len, in_place) },
+            Engine::Own(r) => unsafe { own_member(r, span) },
         }
     }
 }
@@ -77,15 +70,9 @@ impl Engine {
 ///
 /// # Safety
 ///
-/// As [`Engine::member`].
-unsafe fn own_member(
-    inflater: &mut RawInflater,
-    input: *const u8,
-    in_len: usize,
-    out: *mut u8,
-    out_len: usize,
-    in_place: Option<usize>,
-) -> Member {
+/// As [`RawInflater::inflate_ptr`].
+unsafe fn own_member(inflater: &mut RawInflater, span: Span) -> Member {
+    let (input, in_len, out) = (span.input, span.in_len, span.out);
     // SAFETY: the input is readable and initialised for `in_len` bytes, and
     // nothing writes to it while this borrow lives (the decode comes after).
     let whole = unsafe { std::slice::from_raw_parts(input, in_len) };
@@ -98,13 +85,12 @@ unsafe fn own_member(
     // place, the output never reaches an input byte not yet consumed, nor
     // the bytes after the deflate stream (the trailer).
     let raw = unsafe {
-        inflater.inflate_ptr(
-            input.add(head),
-            in_len - head,
-            out,
-            out_len,
-            in_place.map(|start| start + head),
-        )
+        inflater.inflate_ptr(Span {
+            input: input.add(head),
+            in_len: in_len - head,
+            in_place: span.in_place.map(|start| start + head),
+            ..span
+        })
     };
     match raw {
         RawOutcome::Done { used, produced } => {

@@ -3,6 +3,7 @@
 //! place, from the tail of the output buffer to its head.
 
 use super::engine::{Engine, Member};
+use super::raw_inflate::Span;
 use crate::error::{Error, Result};
 
 /// Outcome of [`inflate_members`].
@@ -22,13 +23,13 @@ pub enum Inflated {
 pub fn inflate_members(input: &[u8], out: &mut [u8]) -> Result<Inflated> {
     // SAFETY: two live slices, distinct since `out` is borrowed mutably.
     unsafe {
-        members(
-            input.as_ptr(),
-            input.len(),
-            out.as_mut_ptr(),
-            out.len(),
-            None,
-        )
+        members(Span {
+            input: input.as_ptr(),
+            in_len: input.len(),
+            out: out.as_mut_ptr(),
+            out_len: out.len(),
+            in_place: None,
+        })
     }
 }
 
@@ -87,33 +88,25 @@ pub unsafe fn inflate_members_in_place(
     // a crafted stream let the output overwrite are detected as described
     // above.
     unsafe {
-        members(
-            base.add(start).cast_const(),
+        members(Span {
+            input: base.add(start).cast_const(),
             in_len,
-            base,
+            out: base,
             out_len,
-            Some(start),
-        )
+            in_place: Some(start),
+        })
     }
 }
 
-/// The member loop over raw ranges. `in_place` is the input's offset from
-/// the output's start when both lie in one buffer.
+/// The member loop over raw ranges.
 ///
 /// # Safety
 ///
-/// `input` readable for `in_len` bytes and `out` writable for `out_len`
-/// bytes for the whole call; if they overlap, `in_place` must say so.
-unsafe fn members(
-    input: *const u8,
-    in_len: usize,
-    out: *mut u8,
-    out_len: usize,
-    in_place: Option<usize>,
-) -> Result<Inflated> {
-    let engine = Engine::for_stream(in_len, out_len)?;
+/// As [`super::raw_inflate::RawInflater::inflate_ptr`].
+unsafe fn members(span: Span) -> Result<Inflated> {
+    let engine = Engine::for_stream(span.in_len, span.out_len)?;
     // SAFETY: the caller's contract.
-    unsafe { members_with(engine, input, in_len, out, out_len, in_place) }
+    unsafe { members_with(engine, span) }
 }
 
 /// [`members`] with a given decoder.
@@ -121,14 +114,14 @@ unsafe fn members(
 /// # Safety
 ///
 /// As [`members`].
-unsafe fn members_with(
-    mut engine: Engine,
-    input: *const u8,
-    in_len: usize,
-    out: *mut u8,
-    out_len: usize,
-    in_place: Option<usize>,
-) -> Result<Inflated> {
+unsafe fn members_with(mut engine: Engine, span: Span) -> Result<Inflated> {
+    let Span {
+        input,
+        in_len,
+        out,
+        out_len,
+        in_place,
+    } = span;
     let (mut pos, mut written) = (0usize, 0usize);
     let out_of_room = |pos: usize| {
         Err(Error::gzip(
@@ -167,13 +160,13 @@ unsafe fn members_with(
         // input starts `start + pos - written` bytes after this member's
         // output (written <= start + pos, checked above).
         let decoded = unsafe {
-            engine.member(
-                input.add(pos),
-                in_len - pos,
-                out.add(written),
-                out_len - written,
-                in_place.map(|start| start + pos - written),
-            )
+            engine.member(Span {
+                input: input.add(pos),
+                in_len: in_len - pos,
+                out: out.add(written),
+                out_len: out_len - written,
+                in_place: in_place.map(|start| start + pos - written),
+            })
         };
         match decoded {
             Member::Done { used, produced } => {
@@ -227,11 +220,13 @@ pub(crate) mod tests {
             let r = unsafe {
                 members_with(
                     engine,
-                    buf.as_mut_ptr().add(start),
-                    gz.len(),
-                    buf.as_mut_ptr(),
-                    out_len.min(n),
-                    Some(start),
+                    Span {
+                        input: buf.as_mut_ptr().add(start),
+                        in_len: gz.len(),
+                        out: buf.as_mut_ptr(),
+                        out_len: out_len.min(n),
+                        in_place: Some(start),
+                    },
                 )
             };
             buf.truncate(out_len);
@@ -303,11 +298,13 @@ pub(crate) mod tests {
             let r = unsafe {
                 members_with(
                     engine,
-                    gz.as_ptr(),
-                    gz.len(),
-                    out.as_mut_ptr(),
-                    out.len(),
-                    None,
+                    Span {
+                        input: gz.as_ptr(),
+                        in_len: gz.len(),
+                        out: out.as_mut_ptr(),
+                        out_len: out.len(),
+                        in_place: None,
+                    },
                 )
             };
             assert!(r.is_err(), "{name}: a bad CRC32 accepted");

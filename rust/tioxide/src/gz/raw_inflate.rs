@@ -86,6 +86,18 @@ impl Default for RawInflater {
     }
 }
 
+/// The memory a whole decode reads and writes: `in_len` readable bytes at
+/// `input`, `out_len` writable bytes at `out`; in place, the input starts
+/// `in_place` bytes after `out`.
+#[derive(Clone, Copy)]
+pub(crate) struct Span {
+    pub(crate) input: *const u8,
+    pub(crate) in_len: usize,
+    pub(crate) out: *mut u8,
+    pub(crate) out_len: usize,
+    pub(crate) in_place: Option<usize>,
+}
+
 /// Where the output goes: `len` writable bytes at `base`; in place, the
 /// input starts `in_place` bytes after `base`, and the output may not pass
 /// the next input byte to be read.
@@ -269,13 +281,13 @@ impl RawInflater {
     pub fn inflate(&mut self, input: &[u8], out: &mut [u8]) -> RawOutcome {
         // SAFETY: two live slices, distinct since `out` is borrowed mutably.
         unsafe {
-            self.inflate_ptr(
-                input.as_ptr(),
-                input.len(),
-                out.as_mut_ptr(),
-                out.len(),
-                None,
-            )
+            self.inflate_ptr(Span {
+                input: input.as_ptr(),
+                in_len: input.len(),
+                out: out.as_mut_ptr(),
+                out_len: out.len(),
+                in_place: None,
+            })
         }
     }
 
@@ -290,38 +302,30 @@ impl RawInflater {
         // SAFETY: both ranges lie in `buf`, borrowed mutably for the call;
         // the decoder writes only before the next unread input byte.
         unsafe {
-            self.inflate_ptr(
-                base.add(start).cast_const(),
-                buf.len() - start,
-                base,
-                buf.len(),
-                Some(start),
-            )
+            self.inflate_ptr(Span {
+                input: base.add(start).cast_const(),
+                in_len: buf.len() - start,
+                out: base,
+                out_len: buf.len(),
+                in_place: Some(start),
+            })
         }
     }
 
-    /// Decode the raw DEFLATE stream at `input` (`in_len` bytes) into `out`
-    /// (`out_len` bytes).
+    /// Decode the raw DEFLATE stream in `span`.
     ///
     /// # Safety
     ///
-    /// `input` readable for `in_len` bytes and `out` writable for `out_len`
-    /// bytes for the whole call. They may overlap only in place: the input
-    /// then starts `in_place` bytes after `out` (output is only ever written
-    /// before the next unread input byte, and only written bytes are read
-    /// back).
-    pub(crate) unsafe fn inflate_ptr(
-        &mut self,
-        input: *const u8,
-        in_len: usize,
-        out: *mut u8,
-        out_len: usize,
-        in_place: Option<usize>,
-    ) -> RawOutcome {
+    /// The span's input readable and its output writable for the whole
+    /// call. They may overlap only in place, as the span says (output is
+    /// only ever written before the next unread input byte, and only
+    /// written bytes are read back).
+    pub(crate) unsafe fn inflate_ptr(&mut self, span: Span) -> RawOutcome {
+        let (input, in_len) = (span.input, span.in_len);
         let out = Out {
-            base: out,
-            len: out_len,
-            in_place,
+            base: span.out,
+            len: span.out_len,
+            in_place: span.in_place,
         };
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("bmi2") {
