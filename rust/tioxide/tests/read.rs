@@ -329,3 +329,57 @@ fn odd_vox_offset_gzip_gives_aligned_voxels() {
     assert_eq!(arr.data.offset() % 16, 0);
     assert_eq!(arr.data.as_slice::<f64>().unwrap(), values.as_slice());
 }
+
+/// A region read maps the file its path names when it reads: not the one
+/// a header read left open, once another file has been renamed into place.
+#[test]
+fn a_region_read_maps_the_file_the_path_names_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let shape = [8usize, 6, 4];
+    let mut rng = Lcg(5);
+    let old = native_data(DataType::I16, 8 * 6 * 4, &mut rng);
+    let new = native_data(DataType::I16, 8 * 6 * 4, &mut rng);
+    assert_ne!(old, new);
+    let region = Region(vec![
+        AxisRange {
+            start: 1,
+            step: 1,
+            count: 5,
+        },
+        AxisRange {
+            start: 2,
+            step: 2,
+            count: 2,
+        },
+        AxisRange {
+            start: 0,
+            step: 1,
+            count: 3,
+        },
+    ]);
+    let path = put(
+        dir.path(),
+        "x.nii",
+        &single_file(&shape, DataType::I16, Endian::Little, &old),
+    );
+    let img = NiftiFile::open(&path).unwrap();
+    let other = put(
+        dir.path(),
+        "y.nii",
+        &single_file(&shape, DataType::I16, Endian::Little, &new),
+    );
+    std::fs::rename(&other, &path).unwrap();
+    let got = img.read_raw(Some(&region)).unwrap();
+    assert_eq!(
+        got.data.bytes(),
+        naive_region(&new, &shape, 2, &region).as_slice()
+    );
+    // Opened and read with nothing replaced: the file left open is read.
+    tioxide::cache::clear();
+    let img = NiftiFile::open(&path).unwrap();
+    let got = img.read_raw(Some(&region)).unwrap();
+    assert_eq!(
+        got.data.bytes(),
+        naive_region(&new, &shape, 2, &region).as_slice()
+    );
+}
