@@ -19,7 +19,7 @@ use crate::gz::{self, GzStream, IndexedGz, Inflated, ReadAt};
 use crate::header::{Format, NiftiHeader};
 use crate::mapped::MappedFile;
 use crate::prefault;
-use crate::region::{self, Region};
+use crate::region::{self, Footprint, Region};
 use crate::voxels;
 
 /// Largest extension block read with a header (extensions beyond this are refused).
@@ -542,20 +542,23 @@ impl NiftiFile {
         if region.num_elements() == 0 {
             return VoxelBuffer::zeroed(0);
         }
-        let ranges = voxels::row_ranges(&self.header, region);
-        let span = match (ranges.first(), ranges.last()) {
-            (Some(first), Some(last)) => last.1 - first.0,
-            _ => 0,
-        };
-        let touched = voxels::pages_touched(&ranges);
+        let h = &self.header;
+        let Footprint {
+            first,
+            end,
+            needed,
+            touched,
+        } = Footprint::of(region, h.shape(), h.datatype().size(), h.vox_offset());
+        let span = end - first;
         // With 32 MiB of file per core, the cores each read a run of the rows.
         let parts = gz::threads().min((span / PARALLEL_SPAN) as usize);
-        if span > MAP_SPAN_AT_MOST || touched > MAP_AT_MOST {
-            let needed: u64 = ranges.iter().map(|r| r.1 - r.0).sum();
-            // Few bytes from most pages of the span (a sagittal plane):
-            // preads would copy the whole span out of the page cache. Not a
-            // patch, whose rows bunch into a few stretches preads take alone.
-            if needed.saturating_mul(SPARSE) < touched && touched > span / 2 {
+        // Few bytes from most pages of the span (a sagittal plane): preads
+        // would copy the whole span out of the page cache. Not a patch, whose
+        // rows bunch into a few stretches preads take alone.
+        let sparse = needed.saturating_mul(SPARSE) < touched && touched > span / 2;
+        if span > MAP_SPAN_AT_MOST || (touched > MAP_AT_MOST && !sparse) {
+            let ranges = voxels::row_ranges(h, region);
+            if sparse {
                 // Without a map (a file system that cannot map files), by pread.
                 if let Ok(map) = self.data_map(key) {
                     return self.read_sparse(region, &ranges, parts, &map);
@@ -565,14 +568,12 @@ impl NiftiFile {
             // holds the region and a buffer, not every page it touches; the
             // kernel's copies out of the page cache are the cost.
             let file = open(&self.paths.data)?;
-            return voxels::gather_rows_parallel(&self.header, region, &ranges, parts, |run, f| {
+            return voxels::gather_rows_parallel(h, region, &ranges, parts, |run, f| {
                 voxels::read_coalesced(&file, run, COALESCE_GAP, COALESCE_CAP, f)
             });
         }
         let map = self.data_map(key)?;
-        if let (Some(first), Some(last)) = (ranges.first(), ranges.last()) {
-            map.exposed(first.0, last.1);
-        }
+        map.exposed(first, end);
         let start = self.header.vox_offset() as usize;
         let data =
             map.get(start..start + self.header.data_bytes())

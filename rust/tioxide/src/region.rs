@@ -244,16 +244,95 @@ impl Rows {
 /// Push the byte range of every row from `first` on, for `axes` (rows and
 /// bytes between them, fastest first) of `span` bytes each.
 fn push_rows(out: &mut Vec<(u64, u64)>, axes: &[(usize, u64)], first: u64, span: u64) {
+    each_row(axes, first, &mut |s| out.push((s, s + span)));
+}
+
+/// Call `f` with the offset of every row from `first` on, in file order, for
+/// `axes` (rows and bytes between them, fastest first): nested loops whose
+/// innermost is a plain range (an odometer's bookkeeping per row cost a
+/// tenth of a hot patch read).
+#[inline]
+fn each_row(axes: &[(usize, u64)], first: u64, f: &mut impl FnMut(u64)) {
     match axes.split_last() {
-        None => out.push((first, first + span)),
-        Some((&(count, step), [])) => out.extend((0..count as u64).map(|k| {
-            let s = first + k * step;
-            (s, s + span)
-        })),
+        None => f(first),
+        Some((&(count, step), [])) => (0..count as u64).for_each(|k| f(first + k * step)),
         Some((&(count, step), inner)) => {
             for k in 0..count as u64 {
-                push_rows(out, inner, first + k * step, span);
+                each_row(inner, first + k * step, f);
             }
+        }
+    }
+}
+
+/// Page size the footprint of a region is counted in.
+const PAGE: u64 = 4096;
+
+/// Bytes of whole pages that the byte ranges `ranges` (sorted) touch: what
+/// a memory-mapped read of them brings into the process.
+pub fn pages_touched(ranges: impl IntoIterator<Item = (u64, u64)>) -> u64 {
+    let mut total = 0;
+    let mut last_page = None;
+    for (a, b) in ranges {
+        if a >= b {
+            continue;
+        }
+        let (first, end) = (a / PAGE, (b - 1) / PAGE + 1);
+        let from = match last_page {
+            Some(p) if p >= first => p + 1,
+            _ => first,
+        };
+        total += end.saturating_sub(from) * PAGE;
+        last_page = Some(end - 1);
+    }
+    total
+}
+
+/// Where the bytes of a positive-step region lie in a file whose voxels
+/// start at byte `base`, worked out from the region's shape rather than by
+/// listing its rows (a sagittal plane has tens of thousands: listing them
+/// to count their pages cost a fifth of the read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Footprint {
+    /// First byte of the first row.
+    pub first: u64,
+    /// Just past the last byte of the last row.
+    pub end: u64,
+    /// Bytes the rows span, all told.
+    pub needed: u64,
+    /// Bytes of the whole pages the rows touch: counted exactly for the
+    /// first run of rows along the second axis, times the runs, and at most
+    /// the pages of `first..end`.
+    pub touched: u64,
+}
+
+impl Footprint {
+    /// The footprint of `region` (positive steps) in an image of `shape`
+    /// whose `elem`-byte voxels start at byte `base`.
+    pub fn of(region: &Region, shape: &[usize], elem: usize, base: u64) -> Footprint {
+        let rows = Rows::new(region, shape, elem);
+        if rows.done {
+            return Footprint {
+                first: base,
+                end: base,
+                needed: 0,
+                touched: 0,
+            };
+        }
+        let span = row_extent(region, elem).0 as u64;
+        let first = base + rows.off;
+        let end = base + end_offset(region, shape, elem);
+        let (run, step) = rows.axes.first().copied().unwrap_or((1, 0));
+        let runs: u64 = rows.axes.iter().skip(1).map(|a| a.0 as u64).product();
+        let in_run = pages_touched((0..run as u64).map(|k| {
+            let s = first + k * step;
+            (s, s + span)
+        }));
+        let all = (end.div_ceil(PAGE) - first / PAGE) * PAGE;
+        Footprint {
+            first,
+            end,
+            needed: run as u64 * runs * span,
+            touched: in_run.saturating_mul(runs).min(all),
         }
     }
 }
@@ -327,26 +406,60 @@ pub fn extract(data: &[u8], shape: &[usize], elem: usize, region: &Region) -> Re
     let mut out = VoxelBuffer::for_overwrite(0, region.num_elements() * elem)?;
     let (span, row_bytes) = row_extent(region, elem);
     let step = region.0.first().map_or(1, |r| r.step as usize);
+    let rows = Rows::new(region, shape, elem);
+    if rows.done {
+        return Ok(out);
+    }
     let dst = out.bytes_mut();
-    for (i, off) in Rows::new(region, shape, elem).enumerate() {
-        let off = off as usize;
-        // Built only on failure: made and dropped for each of a patch's
-        // thousand rows, the error cost a twentieth of a hot read.
-        let src = data
-            .get(off..off + span)
-            .ok_or_else(|| Error::TruncatedFile {
-                what: "voxel data",
-                expected: (off + span) as u64,
-                got: data.len() as u64,
-            })?;
-        gather_row(
-            src,
-            &mut dst[i * row_bytes..(i + 1) * row_bytes],
-            step,
-            elem,
-        );
+    let copied = match (step, row_bytes) {
+        // Rows of one to four small voxels (a sagittal plane's): copies of
+        // a constant size, not a call to memcpy for each of them.
+        (1, 1) => copy_rows::<1>(data, dst, &rows),
+        (1, 2) => copy_rows::<2>(data, dst, &rows),
+        (1, 4) => copy_rows::<4>(data, dst, &rows),
+        (1, 8) => copy_rows::<8>(data, dst, &rows),
+        (1, 16) => copy_rows::<16>(data, dst, &rows),
+        _ => {
+            let mut i = 0;
+            let mut fits = true;
+            each_row(&rows.axes, rows.off, &mut |off| {
+                let off = off as usize;
+                match (data.get(off..off + span), dst.get_mut(i..i + row_bytes)) {
+                    (Some(src), Some(row)) => gather_row(src, row, step, elem),
+                    _ => fits = false,
+                }
+                i += row_bytes;
+            });
+            fits
+        }
+    };
+    if !copied {
+        // Built only on failure, not for each row on the way.
+        return Err(Error::TruncatedFile {
+            what: "voxel data",
+            expected: end_offset(region, shape, elem),
+            got: data.len() as u64,
+        });
     }
     Ok(out)
+}
+
+/// Copy rows of `N` contiguous bytes each, at the offsets `rows` gives,
+/// one after another into `dst`; false if one of them lies past the end of
+/// `data` (`dst` holds exactly the rows).
+fn copy_rows<const N: usize>(data: &[u8], dst: &mut [u8], rows: &Rows) -> bool {
+    let mut out = dst.chunks_exact_mut(N);
+    let mut fits = true;
+    each_row(&rows.axes, rows.off, &mut |off| {
+        let src = usize::try_from(off)
+            .ok()
+            .and_then(|off| data.get(off..)?.first_chunk::<N>());
+        match (src, out.next()) {
+            (Some(src), Some(row)) => row.copy_from_slice(src),
+            _ => fits = false,
+        }
+    });
+    fits
 }
 
 fn reverse_as<const N: usize>(row: &mut [u8]) {
@@ -419,6 +532,100 @@ pub fn flip_axis(bytes: &mut [u8], shape: &[usize], elem: usize, axis: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn axes(spec: &[(usize, isize, usize)]) -> Region {
+        Region(
+            spec.iter()
+                .map(|&(start, step, count)| AxisRange { start, step, count })
+                .collect(),
+        )
+    }
+
+    /// Footprints against the listed rows: bounds and bytes exactly, pages
+    /// exactly where every run of rows lies alike in its pages.
+    #[test]
+    fn footprints_match_the_rows_they_sum_up() {
+        let cube = [512usize, 512, 512];
+        let t1 = [256usize, 256, 176];
+        let cases: [(&[usize], usize, Region, bool); 7] = [
+            (&cube, 4, axes(&[(240, 1, 32); 3]), true),
+            (&cube, 4, axes(&[(0, 1, 32); 3]), true),
+            (&cube, 4, axes(&[(480, 1, 32); 3]), true),
+            (&t1, 2, axes(&[(128, 1, 1), (0, 1, 256), (0, 1, 176)]), true),
+            (&t1, 2, axes(&[(0, 1, 256), (0, 1, 256), (88, 1, 1)]), true),
+            (&t1, 2, axes(&[(3, 5, 40), (7, 3, 20), (1, 2, 9)]), false),
+            (&[1000], 8, axes(&[(10, 1, 990)]), true),
+        ];
+        for (shape, elem, region, pages_exact) in cases {
+            let base = 352;
+            let ranges = Rows::ranges(
+                &region,
+                shape,
+                elem,
+                base,
+                row_extent(&region, elem).0 as u64,
+            );
+            let got = Footprint::of(&region, shape, elem, base);
+            assert_eq!(got.first, ranges[0].0, "{region:?}");
+            assert_eq!(got.end, ranges[ranges.len() - 1].1, "{region:?}");
+            assert_eq!(got.needed, ranges.iter().map(|r| r.1 - r.0).sum::<u64>());
+            let exact = pages_touched(ranges.iter().copied());
+            if pages_exact {
+                assert_eq!(got.touched, exact, "{region:?}");
+            }
+            let all = pages_touched([(got.first, got.end)]);
+            assert!(got.touched <= all && got.touched > 0, "{region:?}");
+        }
+        let empty = Footprint::of(&axes(&[(0, 1, 0), (0, 1, 4)]), &[4, 4], 2, 352);
+        assert_eq!((empty.needed, empty.touched), (0, 0));
+    }
+
+    /// Every row shape (the sizes copied without memcpy and the others,
+    /// strided too) comes out as the rows listed one by one.
+    #[test]
+    fn extracted_regions_equal_their_rows_copied_one_by_one() {
+        let shape = [9usize, 7, 5];
+        let mut truncations = 0;
+        for elem in [1usize, 2, 4, 8] {
+            let data: Vec<u8> = (0..shape.iter().product::<usize>() * elem)
+                .map(|i| (i * 7 + i / 251) as u8)
+                .collect();
+            for region in [
+                axes(&[(4, 1, 1), (0, 1, 7), (0, 1, 5)]),
+                axes(&[(2, 1, 2), (1, 2, 3), (1, 1, 4)]),
+                axes(&[(0, 1, 9), (0, 1, 7), (2, 1, 1)]),
+                axes(&[(1, 3, 3), (0, 1, 7), (0, 2, 3)]),
+                axes(&[(3, 1, 4), (6, 1, 1), (4, 1, 1)]),
+                axes(&[(5, 1, 4), (6, 1, 1), (4, 1, 1)]),
+                axes(&[(8, 1, 1), (0, 1, 7), (0, 1, 5)]),
+            ] {
+                let (span, row_bytes) = row_extent(&region, elem);
+                let step = region.0[0].step as usize;
+                let mut want = Vec::new();
+                for (s, _) in Rows::ranges(&region, &shape, elem, 0, span as u64) {
+                    let mut row = vec![0u8; row_bytes];
+                    gather_row(&data[s as usize..s as usize + span], &mut row, step, elem);
+                    want.extend(row);
+                }
+                let got = extract(&data, &shape, elem, &region).unwrap();
+                assert_eq!(got.bytes(), want.as_slice(), "{elem} {region:?}");
+                let short = &data[..data.len() - 1];
+                let ends_last = region
+                    .0
+                    .iter()
+                    .zip(shape)
+                    .all(|(r, n)| r.start + r.count == n);
+                if ends_last {
+                    truncations += 1;
+                    assert!(matches!(
+                        extract(short, &shape, elem, &region),
+                        Err(Error::TruncatedFile { .. })
+                    ));
+                }
+            }
+        }
+        assert_eq!(truncations, 8, "two regions end at the last voxel");
+    }
 
     #[test]
     fn items_reverse_alike_aligned_or_not() {

@@ -204,27 +204,6 @@ impl RowOutput {
     }
 }
 
-/// Bytes of whole pages that `ranges` touch (what a memory-mapped read of
-/// them brings into the process).
-pub fn pages_touched(ranges: &[(u64, u64)]) -> u64 {
-    const PAGE: u64 = 4096;
-    let mut total = 0;
-    let mut last_page = None;
-    for &(a, b) in ranges {
-        if a >= b {
-            continue;
-        }
-        let (first, end) = (a / PAGE, (b - 1) / PAGE + 1);
-        let from = match last_page {
-            Some(p) if p >= first => p + 1,
-            _ => first,
-        };
-        total += end.saturating_sub(from) * PAGE;
-        last_page = Some(end - 1);
-    }
-    total
-}
-
 /// Read sorted `ranges` of `src` with few, bounded reads: neighbouring
 /// ranges (gaps under `gap` bytes) share one read of at most `cap` bytes
 /// (a single longer range is read alone); `f(k, bytes)` gets each range.
