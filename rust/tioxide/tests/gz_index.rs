@@ -202,6 +202,49 @@ fn bgzip_style_small_members() {
     check_all_chunks(&gz, &data, 64 << 10);
 }
 
+/// A noisy int16 image: a smooth field plus noise in the low bits, which
+/// compresses to well over 40% of its size (an EPI series, a noisy T1).
+fn noisy_int16(n: usize, seed: u64) -> Vec<u8> {
+    let mut rng = Lcg(seed);
+    let mut field = 0i32;
+    (0..n / 2)
+        .flat_map(|i| {
+            if i % 256 == 0 {
+                field = 400 + rng.below(200) as i32;
+            }
+            ((field + rng.below(64) as i32) as i16).to_le_bytes()
+        })
+        .collect()
+}
+
+/// Chunks compressed to 40% of their size or more are inflated by tioxide's
+/// own decoder: they equal the data whole, cut short and continued, across
+/// multiple members, and a changed byte fails them.
+#[test]
+fn noisy_chunks_through_the_own_decoder() {
+    let data = noisy_int16(3 << 20, 9);
+    for level in [4, 6, 9] {
+        let gz = gzip(&data, level);
+        assert!(
+            gz.len() * 5 >= data.len() * 2,
+            "level {level}: {} bytes",
+            gz.len()
+        );
+        let index = check_all_chunks(&gz, &data, 64 << 10);
+        assert!(
+            index.chunks() >= 6,
+            "level {level}: {} chunks",
+            index.chunks()
+        );
+        let mut flipped = gz.clone();
+        let (a, b) = (&index.points[3], &index.points[4]);
+        flipped[(a.bit / 8 + b.bit / 8) as usize / 2] ^= 0x10;
+        assert!(decode_chunk(&flipped, a, b, None).is_err(), "level {level}");
+    }
+    let members: Vec<u8> = data.chunks(700_001).flat_map(|c| gzip(c, 6)).collect();
+    check_all_chunks(&members, &data, 128 << 10);
+}
+
 #[test]
 fn corrupt_and_truncated_streams() {
     let data = image_like(1 << 20, 4);

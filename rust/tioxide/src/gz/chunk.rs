@@ -4,14 +4,18 @@
 //! checkpoint's window as literals and ends exactly where the chunk's first
 //! block begins; a final empty block is spliced in where the chunk ends.
 //! libdeflate then decodes the chunk at full speed, back-references into
-//! the window included.
+//! the window included. A whole chunk compressed to 40% of its size or more
+//! goes to tioxide's own decoder instead (faster on such streams, see
+//! `Engine::for_stream`), which takes the same spliced stream.
 
 use crc32fast::Hasher;
 
 use super::bits::{fixed_block_header, fixed_end_of_block, fixed_literal, push_literal, BitWriter};
+use super::engine::own_is_faster;
 use super::index::{Checkpoint, WINDOW};
 use super::libdeflate::{Decoded, Decompressor};
 use super::member::{check_trailer, scan_header, HeaderScan, TRAILER_LEN};
+use super::raw_inflate::{RawInflater, RawOutcome};
 use super::source::ReadAt;
 use crate::error::{Error, Result};
 
@@ -151,13 +155,28 @@ impl ChunkInput {
         let mut member_out = a.member_out;
         let (mut pos, mut written) = (0usize, 0usize);
         let mut skip = prefix_len(a);
+        // Judged on the chunk's own bytes, the splice block left out.
+        let compressed = self.bytes.len().saturating_sub(self.origin);
+        let mut own = own_is_faster(compressed, out.len().saturating_sub(skip))
+            .then(|| Box::new(RawInflater::new()));
         loop {
-            let (used, produced) = match d.deflate(&self.bytes[pos..], &mut out[written..]) {
-                Decoded::Done { used, produced } => (used, produced),
-                Decoded::Overflow => return Err(mismatch(pos, "chunk longer than indexed")),
-                Decoded::Bad => {
-                    return Err(Error::gzip(self.offset_of(pos), "invalid deflate data"))
-                }
+            let input = &self.bytes[pos..];
+            let decoded = match own.as_deref_mut() {
+                Some(r) => match r.inflate(input, &mut out[written..]) {
+                    RawOutcome::Done { used, produced } => Ok((used, produced)),
+                    RawOutcome::Overflow | RawOutcome::NoRoom => Err(None),
+                    RawOutcome::Bad(why) => Err(Some(why)),
+                },
+                None => match d.deflate(input, &mut out[written..]) {
+                    Decoded::Done { used, produced } => Ok((used, produced)),
+                    Decoded::Overflow => Err(None),
+                    Decoded::Bad => Err(Some("invalid deflate data")),
+                },
+            };
+            let (used, produced) = match decoded {
+                Ok(done) => done,
+                Err(None) => return Err(mismatch(pos, "chunk longer than indexed")),
+                Err(Some(why)) => return Err(Error::gzip(self.offset_of(pos), why)),
             };
             if produced < skip {
                 return Err(mismatch(pos, "chunk shorter than indexed"));

@@ -36,7 +36,7 @@ impl Engine {
     /// images, 0.23-0.29; label maps, 0.02), where libdeflate's loop is
     /// 1.07-1.35x faster.
     pub(super) fn for_stream(in_len: usize, out_len: usize) -> Result<Engine> {
-        if in_len.saturating_mul(5) >= out_len.saturating_mul(2) {
+        if own_is_faster(in_len, out_len) {
             Ok(Engine::Own(Box::new(RawInflater::new().with_crc())))
         } else {
             Ok(Engine::Libdeflate(Decompressor::new()?))
@@ -64,6 +64,12 @@ impl Engine {
             Engine::Own(r) => unsafe { own_member(r, span) },
         }
     }
+}
+
+/// Whether tioxide's own decoder inflates a stream of `in_len` compressed
+/// bytes giving `out_len` faster than libdeflate (see [`Engine::for_stream`]).
+pub(super) fn own_is_faster(in_len: usize, out_len: usize) -> bool {
+    in_len.saturating_mul(5) >= out_len.saturating_mul(2)
 }
 
 /// A gzip member through [`RawInflater`]: header, raw stream, trailer.
