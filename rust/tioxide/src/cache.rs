@@ -163,10 +163,12 @@ impl<K: PartialEq + Copy, V: Clone> StatCache<K, V> {
 /// Memory maps of plain data files, for region reads.
 pub static MAPS: StatCache<FileKey, Arc<crate::mapped::MappedFile>> = StatCache::new(32);
 
-/// Drop all cached headers and maps (their memory is released once no read uses them).
+/// Drop all cached headers and maps (their memory is released once no read
+/// uses them), and close the file a header read left open for its voxels.
 pub fn clear() {
     MAPS.clear();
     crate::file::HEADERS.clear();
+    crate::file::forget_opened();
 }
 
 #[cfg(test)]

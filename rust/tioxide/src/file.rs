@@ -140,17 +140,40 @@ pub struct NiftiFile {
     /// The data file's identity when the header was looked up (`None` for
     /// a pair whose data file could not be `stat`ed then).
     data_key: Option<FileKey>,
-    /// The data file, left open by a header read that missed the cache.
-    opened: Option<Arc<OpenedFile>>,
 }
 
 /// A single-file image left open after its header was read, with what it
 /// is: its first region read maps it from here, not opening it again (the
 /// open, close and `fstat`s saved were a tenth of a first 32^3 patch).
-#[derive(Debug)]
 pub(crate) struct OpenedFile {
+    path: PathBuf,
     file: File,
     key: FileKey,
+}
+
+/// The file the last header read of a plain single-file image left open.
+/// One for the whole process, not one per [`NiftiFile`]: a program holding
+/// thousands of opened images must not hold thousands of descriptors.
+static LAST_OPENED: std::sync::Mutex<Option<OpenedFile>> = std::sync::Mutex::new(None);
+
+/// Close the file the last header read left open, if it is still held.
+pub(crate) fn forget_opened() {
+    if let Some(mut last) = crate::cache::lock_briefly(&LAST_OPENED) {
+        *last = None;
+    }
+}
+
+/// The file the last header read left open, if it is `path` as `key` says
+/// it is now (taken: a second read of it opens it again, or finds it mapped).
+fn take_opened(path: &Path, key: FileKey) -> Option<File> {
+    let mut last = crate::cache::lock_briefly(&LAST_OPENED)?;
+    match last.take() {
+        Some(o) if o.key == key && o.path.as_os_str() == path.as_os_str() => Some(o.file),
+        other => {
+            *last = other;
+            None
+        }
+    }
 }
 
 type HeaderKey = (FileKey, Option<FileKey>);
@@ -292,7 +315,7 @@ fn is_gzip_file(file: &File) -> Result<bool> {
 }
 
 /// Read and parse the header at `path`, saying too whether the file is gzipped.
-fn read_header_from(path: &Path, pair: bool) -> Result<(NiftiHeader, bool, OpenedFile)> {
+fn read_header_from(path: &Path, pair: bool) -> Result<(NiftiHeader, bool, (File, FileKey))> {
     let (mut file, meta) = open_checked(path)?;
     let key = FileKey::from_metadata(&meta);
     let first = file.read_vec(0, FIRST_READ)?;
@@ -320,7 +343,7 @@ fn read_header_from(path: &Path, pair: bool) -> Result<(NiftiHeader, bool, Opene
             }
         }
         h.parse_extensions(&buf[hs.min(buf.len())..buf.len().min(want)], !pair)?;
-        return Ok((h, true, OpenedFile { file, key }));
+        return Ok((h, true, (file, key)));
     }
     let mut h = NiftiHeader::parse(&first, pair)?;
     let want = extension_end(&h, pair, key.size()) as usize;
@@ -331,7 +354,7 @@ fn read_header_from(path: &Path, pair: bool) -> Result<(NiftiHeader, bool, Opene
         file.read_vec(hs as u64, want - hs)?
     };
     h.parse_extensions(&tail, !pair)?;
-    Ok((h, false, OpenedFile { file, key }))
+    Ok((h, false, (file, key)))
 }
 
 /// Where the extension block ends: `vox_offset` for single files, the end of
@@ -361,13 +384,19 @@ impl NiftiFile {
                     None
                 },
             );
-            let mut opened = None;
             let (header, data_gzipped) = HEADERS.get_or_insert(&paths.header, key, || {
-                let (header, header_gz, file) = read_header_from(&paths.header, paths.pair)?;
+                let (header, header_gz, (file, file_key)) =
+                    read_header_from(&paths.header, paths.pair)?;
                 // Kept for the voxels of a plain single file, if it is the
                 // file the cache entry names (not replaced since the stat).
-                if !paths.pair && !header_gz && file.key == key.0 {
-                    opened = Some(Arc::new(file));
+                if !paths.pair && !header_gz && file_key == key.0 {
+                    if let Some(mut last) = crate::cache::lock_briefly(&LAST_OPENED) {
+                        *last = Some(OpenedFile {
+                            path: paths.header.clone(),
+                            file,
+                            key: file_key,
+                        });
+                    }
                 }
                 // A missing .img is reported when the voxels are read.
                 let gz = match paths.pair {
@@ -384,7 +413,6 @@ impl NiftiFile {
                 header,
                 data_gzipped,
                 data_key,
-                opened,
             })
         };
         run().map_err(|e: Error| e.in_file(path))
@@ -599,13 +627,9 @@ impl NiftiFile {
     /// The cached read-only map of the data file, valid for `key`.
     fn data_map(&self, key: FileKey) -> Result<Arc<MappedFile>> {
         MAPS.get_or_insert(&self.paths.data, key, || {
-            let reopened;
-            let file = match &self.opened {
-                Some(opened) if opened.key == key => &opened.file,
-                _ => {
-                    reopened = open(&self.paths.data)?;
-                    &reopened
-                }
+            let file = match take_opened(&self.paths.data, key) {
+                Some(file) => file,
+                None => open(&self.paths.data)?,
             };
             let len = usize::try_from(key.size())
                 .map_err(|_| Error::header("vox_offset", "file too large to map"))?;
@@ -616,7 +640,7 @@ impl NiftiFile {
             // a copy faults, and copies out of it run inside
             // `guard::guarded`, which turns that into an error.
             Ok(Arc::new(MappedFile::new(unsafe {
-                memmap2::MmapOptions::new().len(len).map(file)?
+                memmap2::MmapOptions::new().len(len).map(&file)?
             })))
         })
     }
