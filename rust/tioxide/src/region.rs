@@ -412,8 +412,8 @@ pub fn extract(data: &[u8], shape: &[usize], elem: usize, region: &Region) -> Re
     }
     let dst = out.bytes_mut();
     let copied = match (step, row_bytes) {
-        // Rows of one to four small voxels (a sagittal plane's): copies of
-        // a constant size, not a call to memcpy for each of them.
+        // Rows of 1 to 16 bytes (a sagittal plane's, one voxel each):
+        // copies of a constant size, not a call to memcpy for each.
         (1, 1) => copy_rows::<1>(data, dst, &rows),
         (1, 2) => copy_rows::<2>(data, dst, &rows),
         (1, 4) => copy_rows::<4>(data, dst, &rows),
