@@ -145,7 +145,7 @@ pub struct NiftiFile {
 /// A single-file image left open after its header was read, with what it
 /// is: its first region read maps it from here, not opening it again (the
 /// open, close and `fstat`s saved were a tenth of a first 32^3 patch).
-pub(crate) struct OpenedFile {
+struct OpenedFile {
     path: PathBuf,
     file: File,
     key: FileKey,
